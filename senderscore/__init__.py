@@ -1,0 +1,27 @@
+"""senderscore: sender scores of sales sequences, with the formula in the open."""
+
+__version__ = "0.1.0"
+
+from .cube import Cube, build_cube
+from .errors import InputError, PolicyError, SenderScoreError
+from .load import LoadReport, load_enrollments
+from .policy import DEFAULT_POLICY, Policy
+from .sample import generate_sample, write_sample
+from .scores import score_table, sender_scores, wilson_interval
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Cube",
+    "InputError",
+    "LoadReport",
+    "Policy",
+    "PolicyError",
+    "SenderScoreError",
+    "build_cube",
+    "generate_sample",
+    "load_enrollments",
+    "score_table",
+    "sender_scores",
+    "wilson_interval",
+    "write_sample",
+]

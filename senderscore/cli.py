@@ -1,0 +1,164 @@
+"""The command line: ``senderscore score|validate|sample|policy``, thin over the package.
+
+Exit codes: 0 success; 2 bad input or usage (one message on stderr, no traceback);
+1 an unexpected internal error (a bug: please report it with the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .cube import build_cube
+from .dates import parse_window
+from .errors import InputError
+from .load import LoadReport, load_enrollments
+from .output import to_csv, to_json, to_terminal
+from .policy import load_policy
+from .sample import write_sample
+from .scores import sender_scores
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="senderscore", description="Sender scores of sales sequences, from HubSpot-shaped enrollment exports."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    score = commands.add_parser("score", help="score users, sequences or user x sequence")
+    _input_options(score)
+    score.add_argument("--start", help="first day of the window, YYYY-MM-DD (inclusive)")
+    score.add_argument("--end", help="last day of the window, YYYY-MM-DD (inclusive)")
+    score.add_argument(
+        "--date-field",
+        choices=["ended_at", "enrolled_at"],
+        default="ended_at",
+        help="timestamp the window filters on (default ended_at)",
+    )
+    score.add_argument("--by", choices=["user", "sequence", "user-sequence"], default="user")
+    score.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    score.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
+    score.add_argument("--rejects", type=Path, help="with --on-bad-rows skip: where rejected rows go")
+
+    validate = commands.add_parser("validate", help="check an input file and list every problem")
+    _input_options(validate, skip=False)
+
+    sample = commands.add_parser("sample", help="write a seeded sample dataset (CSV or Parquet)")
+    sample.add_argument("--rows", type=int, default=8000)
+    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--output", "-o", type=Path, default=Path("sample_enrollments.csv"))
+
+    policy = commands.add_parser("policy", help="print the scoring policy as TOML (a template to edit)")
+    policy.add_argument("--policy", type=Path, help="a policy TOML file to check and print")
+    return parser
+
+
+def _input_options(parser: argparse.ArgumentParser, skip: bool = True) -> None:
+    parser.add_argument("input", type=Path, help="enrollments: .csv, .csv.gz, .parquet or .xlsx")
+    parser.add_argument("--policy", type=Path, help="scoring policy TOML file (default: built-in v1)")
+    parser.add_argument("--encoding", default="utf-8", help="text encoding of a CSV file (default utf-8)")
+    if skip:
+        parser.add_argument(
+            "--on-bad-rows",
+            choices=["error", "skip"],
+            default="error",
+            help="error (default): stop on any bad row; skip: go on, write rejects",
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"score": _score, "validate": _validate, "sample": _sample, "policy": _policy}[args.command](args)
+    except InputError as exc:
+        print(f"senderscore: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `senderscore score ... | head`
+        return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    window = parse_window(args.start, args.end)  # before loading: a typo fails fast
+    policy = load_policy(args.policy)
+    enrollments, report = load_enrollments(
+        args.input, on_bad_rows=args.on_bad_rows, policy=policy, encoding=args.encoding
+    )
+    _write_rejects(report, args)
+    cube = build_cube(enrollments, date_field=args.date_field, policy=policy)
+    table = sender_scores(cube, start=window[0], end=window[1], by=args.by, policy=policy)
+    meta = {
+        "by": args.by,
+        "date_field": args.date_field,
+        "start": window[0].isoformat() if window[0] else None,
+        "end": window[1].isoformat() if window[1] else None,
+    }
+    if args.format == "csv":
+        text = to_csv(table)
+    elif args.format == "json":
+        text = to_json(table, policy=policy, report=report, meta=meta)
+    else:
+        span = f"{meta['start'] or 'first day'} to {meta['end'] or 'last day'}"
+        text = (
+            f"{report.summary()}\nWindow: {args.date_field} {span} ({policy.timezone}); "
+            f"policy {policy.name} {policy.version}\n\n" + to_terminal(table, by=args.by, policy=policy)
+        )
+    if args.format != "table":
+        print(report.summary(), file=sys.stderr)
+    _emit(text, args.output)
+    return 0
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(output)  # atomic: never a half-written result
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def _write_rejects(report: LoadReport, args: argparse.Namespace) -> None:
+    if not report.rows_rejected:
+        return
+    target = args.rejects
+    if target is None:
+        stem = (args.output.name if args.output else args.input.name).split(".")[0]
+        target = (args.output.parent if args.output else Path.cwd()) / f"{stem}.rejects.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    report.rejects.to_csv(target, index=False)
+    print(
+        f"senderscore: {report.rows_rejected:,} bad row(s) skipped; each with its reason in {target}", file=sys.stderr
+    )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    _, report = load_enrollments(args.input, on_bad_rows="skip", policy=policy, encoding=args.encoding)
+    print(report.summary())
+    print("Columns: " + ", ".join(f"{src!r} -> {dst}" if src != dst else dst for src, dst in report.columns.items()))
+    if report.ignored_columns:
+        print("Ignored columns: " + ", ".join(repr(c) for c in report.ignored_columns))
+    if not report.problems:
+        print("No problems found.")
+        return 0
+    print(f"{len(report.problems)} problem(s):")
+    for problem in report.problems:
+        print("  " + problem.describe(report.where))
+    return 2
+
+
+def _sample(args: argparse.Namespace) -> int:
+    path = write_sample(args.output, rows=args.rows, seed=args.seed)
+    print(f"wrote {path} ({args.rows:,} enrollments, seed {args.seed})", file=sys.stderr)
+    return 0
+
+
+def _policy(args: argparse.Namespace) -> int:
+    sys.stdout.write(load_policy(args.policy).to_toml())
+    return 0

@@ -1,0 +1,129 @@
+"""Timestamps and dates: the one place where text becomes time.
+
+Cells are ISO 8601 (with or without an offset; without one they are read in the report
+time zone) or epoch milliseconds, as HubSpot's API gives them. Date arguments (report
+windows) travel as ISO strings and are parsed here, so that ``20260101`` means
+1 January 2026 and never 1970.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+# A time of day followed by an offset or Z: such cells carry their own time zone.
+_HAS_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+# Epoch milliseconds between 2001-09-09 and 2286: 13 digits (12 allowed for the 1970s+).
+_EPOCH_MS = r"^-?\d{12,13}(?:\.0+)?$"
+_BASIC_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is an IANA time zone, else raise a helpful :class:`InputError`."""
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"unknown time zone {name!r}; expected an IANA name such as 'UTC', 'Europe/Berlin' or 'America/New_York'."
+        ) from None
+    return str(name)
+
+
+def parse_timestamps(values: pd.Series, timezone: str = "UTC") -> tuple[pd.Series, pd.Series]:
+    """Parse a column of timestamps to UTC.
+
+    Parameters
+    ----------
+    values : Series
+        Text (ISO 8601 or epoch milliseconds), numbers (epoch milliseconds) or datetimes.
+    timezone : str
+        Zone for values without an offset (naive datetimes, ISO text without offset).
+
+    Returns
+    -------
+    (parsed, bad) : tuple of Series
+        ``parsed`` is ``datetime64[ns, UTC]`` with NaT for blank and bad cells; ``bad`` is a
+        boolean mask of the cells that were not blank and could not be parsed.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"), pd.Series(False, index=values.index)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return _localize(values, timezone), pd.Series(False, index=values.index)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = pd.to_numeric(values, errors="coerce")
+        text = numbers.map(lambda v: "" if pd.isna(v) else repr(int(v)) if float(v).is_integer() else repr(v))
+    else:
+        text = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else _as_text(v))
+    text = text.astype(object).str.strip()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    blank = text == ""
+    epoch = text.str.match(_EPOCH_MS) & ~blank
+    if epoch.any():
+        ms = text[epoch].astype(float).astype("int64")
+        out[epoch] = pd.to_datetime(ms, unit="ms", utc=True)
+    rest = ~blank & ~epoch
+    basic = rest & text.str.match(_BASIC_DATE.pattern)
+    iso_text = text.where(~basic, text.str.replace(_BASIC_DATE.pattern, r"\1-\2-\3", regex=True))
+    aware = rest & text.str.contains(_HAS_OFFSET, regex=True)
+    if aware.any():
+        out[aware] = pd.to_datetime(iso_text[aware], format="ISO8601", utc=True, errors="coerce")
+    naive = rest & ~aware
+    if naive.any():
+        parsed = pd.to_datetime(iso_text[naive], format="ISO8601", errors="coerce")
+        out[naive] = _localize(parsed, timezone)
+    return out, ~blank & out.isna()
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    return str(value)
+
+
+def _localize(values: pd.Series, timezone: str) -> pd.Series:
+    # Times that do not exist or occur twice at a DST change sit near 02:00; either choice
+    # keeps the calendar date, which is all the scores use.
+    local = values.dt.tz_localize(timezone, ambiguous=np.zeros(len(values), dtype=bool), nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+
+
+def parse_date(value: object, name: str = "date") -> dt.date | None:
+    """Parse a report-window date given as ISO text, ``YYYYMMDD`` or a date object.
+
+    Blank (``None`` or ``""``) means "no bound" and returns ``None``.
+
+    >>> parse_date("2026-03-31")
+    datetime.date(2026, 3, 31)
+    >>> parse_date(20260101)
+    datetime.date(2026, 1, 1)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    match = _BASIC_DATE.match(text)
+    if match:
+        text = "-".join(match.groups())
+    try:
+        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[4] == "-" else dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{name} {value!r} is not a date; expected YYYY-MM-DD, for example '2026-01-31'.") from None
+
+
+def parse_window(start: object, end: object) -> tuple[dt.date | None, dt.date | None]:
+    """Parse a [start, end] window (both inclusive); start after end is an error."""
+    first, last = parse_date(start, "start"), parse_date(end, "end")
+    if first and last and first > last:
+        raise InputError(
+            f"start {first.isoformat()!r} is after end {last.isoformat()!r}; swap them (both dates are inclusive)."
+        )
+    return first, last

@@ -1,0 +1,112 @@
+"""Score tables as CSV, JSON and readable terminal tables."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import pandas as pd
+
+from .load import LoadReport
+from .policy import Policy
+from .scores import METRICS
+
+RATE_COLUMNS = [c for c in METRICS if "rate" in c]
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    """CSV text: rates as fractions, booleans ``true``/``false``, undefined values empty."""
+    frame = table.copy()
+    for column in frame.columns:
+        if pd.api.types.is_bool_dtype(frame[column].dtype):
+            frame[column] = frame[column].map({True: "true", False: "false"})
+        elif pd.api.types.is_datetime64_any_dtype(frame[column].dtype):
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, na_rep="", lineterminator="\n")
+    return buffer.getvalue()
+
+
+def to_json(table: pd.DataFrame, *, policy: Policy, report: LoadReport | None, meta: dict) -> str:
+    """JSON object with the policy, the window, the load report and one record per row."""
+    rows = []
+    for record in table.to_dict(orient="records"):
+        rows.append({k: _plain(v) for k, v in record.items()})
+    document = {
+        **meta,
+        "policy": policy.name + " " + policy.version,
+        "load": report.to_dict() if report else None,
+        "rows": rows,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if value is pd.NaT or value is None:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def percent(value: float, digits: int = 1) -> str:
+    """``0.0731`` -> ``'7.3 %'``; undefined -> ``'-'``."""
+    return "-" if value is None or pd.isna(value) else f"{value * 100:.{digits}f} %"
+
+
+def to_terminal(table: pd.DataFrame, *, by: str, policy: Policy) -> str:
+    """A readable table: official rows first, provisional rows after, marked with ``*``."""
+    headers = _label_headers(by) + ["Ended", "Reply", "Bounce", "Score", "Range", "Band"]
+    lines: list[list[str]] = []
+    for _, row in table.iterrows():
+        mark = "" if row["eligible"] else " *"
+        lines.append(
+            _labels(row, by)
+            + [
+                f"{row['ended']:,}",
+                percent(row["reply_rate"]),
+                percent(row["bounce_rate"]),
+                f"{row['score']:.1f}",
+                f"{row['score_low']:.0f}-{row['score_high']:.0f}",
+                row["band"] + mark,
+            ]
+        )
+    widths = [max(len(h), *(len(r[i]) for r in lines)) if lines else len(h) for i, h in enumerate(headers)]
+    numeric = set(range(len(headers) - 6, len(headers) - 1))
+
+    def render(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    out = [render(headers), render(["-" * w for w in widths])]
+    official = table["eligible"].tolist()
+    for i, cells in enumerate(lines):
+        if i > 0 and official[i - 1] and not official[i]:
+            out.append("")
+        out.append(render(cells))
+    floor = policy.min_ended_user if by == "user" else policy.min_ended_sequence
+    if not all(official):
+        out.append(f"\n* provisional: fewer than {floor} ended enrollments; not an official score.")
+    if not lines:
+        out.append("(no ended enrollments in this window)")
+    return "\n".join(out) + "\n"
+
+
+def _label_headers(by: str) -> list[str]:
+    return {"user": ["User"], "sequence": ["Sequence"], "user-sequence": ["User", "Sequence"]}[by]
+
+
+def _labels(row: pd.Series, by: str) -> list[str]:
+    def name(kind: str) -> str:
+        label = row.get(f"{kind}_name", "")
+        ident = row[f"{kind}_id"]
+        return f"{label} ({ident})" if isinstance(label, str) and label else str(ident)
+
+    kinds = {"user": ["user"], "sequence": ["sequence"], "user-sequence": ["user", "sequence"]}[by]
+    return [name(kind) for kind in kinds]

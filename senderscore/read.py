@@ -1,0 +1,160 @@
+"""Read an input file into a raw table: every cell as the file has it, plus row numbers.
+
+Reading is kept apart from validation so that every problem can name the file, the
+row (the line number in a CSV file, header = line 1) and the value exactly as written.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, Problem
+
+SUPPORTED = (".csv", ".csv.gz", ".parquet", ".xlsx")
+
+
+@dataclass
+class RawTable:
+    """Cells as read, before validation.
+
+    ``rows`` holds each row's position in the source (see :class:`Problem`), ``where``
+    the word for it ("line", "row" or "index"), ``bad_rows`` the problems found while
+    reading (ragged rows), which count as read and rejected.
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    source: str
+    where: str = "line"
+    bad_rows: list[Problem] = field(default_factory=list)
+    bad_raw: list[dict] = field(default_factory=list)
+
+
+def file_kind(path: Path) -> str:
+    """The reader for ``path``, from its name: 'csv', 'csv.gz', 'parquet' or 'xlsx'."""
+    name = path.name.lower()
+    for suffix in (".csv.gz", ".csv", ".parquet", ".pq", ".xlsx"):
+        if name.endswith(suffix):
+            return {"pq": "parquet"}.get(suffix[1:], suffix[1:])
+    raise InputError(
+        f"{path}: unsupported file type {path.suffix or '(no extension)'!r}; expected one of "
+        f"{', '.join(SUPPORTED)}. Export the enrollments as CSV, or rename the file if it "
+        "already is one."
+    )
+
+
+def read_source(path: str | Path, *, encoding: str = "utf-8") -> RawTable:
+    """Read ``path`` by its extension. Raises :class:`InputError` for unreadable files."""
+    path = Path(path)
+    kind = file_kind(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file. Check the path (relative to {Path.cwd()}).")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; pass the enrollments file inside it.")
+    if kind in ("csv", "csv.gz"):
+        return _read_csv(path, _read_text(path, kind, encoding))
+    if kind == "parquet":
+        return _read_parquet(path)
+    return _read_xlsx(path)
+
+
+def _read_text(path: Path, kind: str, encoding: str) -> str:
+    data = path.read_bytes()
+    if kind == "csv.gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(
+                f"{path}: the compressed file is truncated or corrupt ({exc}). Download or "
+                "export it again, or pass the uncompressed .csv."
+            ) from None
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: line {line}: byte {data[exc.start : exc.start + 1]!r} is not valid "
+            f"{encoding}. The file is in another encoding (often cp1252 or latin-1 from Excel); "
+            "pass --encoding cp1252 (API: encoding='cp1252'), or save it as UTF-8."
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}; try 'utf-8', 'cp1252' or 'latin-1'.") from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    # The header of an enrollment export has several columns: its most frequent separator wins.
+    return max((",", ";", "\t"), key=header.count)
+
+
+def _read_csv(path: Path, text: str) -> RawTable:
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty; expected a header line and one row per enrollment.")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    header = next(reader)
+    width = len(header)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    bad: list[Problem] = []
+    bad_raw: list[dict] = []
+    start = reader.line_num + 1
+    for record in reader:
+        if record:  # blank lines are not rows
+            if len(record) == width:
+                records.append(record)
+                lines.append(start)
+            else:
+                bad.append(
+                    Problem(
+                        start,
+                        None,
+                        None,
+                        f"has {len(record)} fields, the header has {width}; "
+                        "a field with the separator in it must be quoted",
+                    )
+                )
+                bad_raw.append({"_row": start, "_raw": ",".join(record)})
+        start = reader.line_num + 1
+    if not records and not bad:
+        raise InputError(f"{path}: has a header line but no rows; expected one row per enrollment.")
+    frame = (
+        pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
+    )
+    return RawTable(frame, np.asarray(lines, dtype=np.int64), str(path), "line", bad, bad_raw)
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise InputError(f"{path}: not a readable Parquet file ({exc}). Export it again.") from None
+    if frame.empty:
+        raise InputError(f"{path}: has no rows; expected one row per enrollment.")
+    return RawTable(frame.reset_index(drop=True), np.arange(1, len(frame) + 1), str(path), "row")
+
+
+def _read_xlsx(path: Path) -> RawTable:
+    try:
+        frame = pd.read_excel(path, dtype=object, keep_default_na=False)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/... for damaged files
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc}). Save it again from Excel.") from None
+    if frame.empty:
+        raise InputError(f"{path}: the first sheet has no rows; expected one row per enrollment.")
+    # Worksheet row numbers: header on row 1, data from row 2.
+    return RawTable(frame.reset_index(drop=True), np.arange(2, len(frame) + 2), str(path), "row")
+
+
+def from_frame(frame: pd.DataFrame, name: str = "DataFrame") -> RawTable:
+    """Wrap a DataFrame given through the API; rows are numbered by position + 1."""
+    if len(frame) == 0:
+        raise InputError(f"{name}: has no rows; expected one row per enrollment.")
+    return RawTable(frame.reset_index(drop=True), np.arange(1, len(frame) + 1), name, "row")

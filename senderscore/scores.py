@@ -1,0 +1,224 @@
+"""Cube -> scored tables: every table is a sum over the cube, then the policy.
+
+Definitions (over ended enrollments in the window):
+
+- ``reply_rate = replied / (ended - bounced)``; undefined (NaN) when every ended
+  enrollment bounced. ``replied`` includes ACCOUNT_REPLY only if the policy says so.
+- ``bounce_rate = bounced / ended``.
+- ``reply_points`` and ``bounce_points`` from the policy's curves; ``score`` their sum,
+  rounded to 6 decimals; ``band`` from the policy's bands.
+- ``eligible``: ``ended >= min_ended_user`` for user rows (and per-period user rows),
+  ``ended >= min_ended_sequence`` for sequence and user x sequence rows.
+- ``*_low``/``*_high``: Wilson intervals at the policy's confidence; ``score_low`` takes
+  the low reply bound with the high bounce bound, ``score_high`` the reverse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from statistics import NormalDist
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .cube import COUNTS, ENGAGEMENT, Cube, DateField, build_cube
+from .dates import parse_window
+from .errors import InputError
+from .load import load_enrollments
+from .policy import Policy, load_policy
+
+By = Literal["user", "sequence", "user-sequence"]
+KEYS: dict[str, list[str]] = {
+    "user": ["user_id"],
+    "sequence": ["sequence_id"],
+    "user-sequence": ["user_id", "sequence_id"],
+}
+METRICS = [
+    "ended",
+    "replied",
+    "bounced",
+    "reply_rate",
+    "bounce_rate",
+    "reply_points",
+    "bounce_points",
+    "score",
+    "band",
+    "eligible",
+    "reply_rate_low",
+    "reply_rate_high",
+    "bounce_rate_low",
+    "bounce_rate_high",
+    "score_low",
+    "score_high",
+]
+PERIODS = {"week": "W-SUN", "month": "M"}
+
+
+def wilson_interval(
+    successes: np.ndarray, trials: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion; NaN where ``trials`` is 0.
+
+    >>> low, high = wilson_interval(np.array([7]), np.array([100]))
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.0343, 0.1375)
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denominator = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denominator
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
+    low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
+def score_table(counts: pd.DataFrame, policy: Policy | None = None, *, floor: int | None = None) -> pd.DataFrame:
+    """Add rates, points, score, band, eligibility and intervals to a table of counts.
+
+    ``counts`` needs ``ended``, ``bounced``, ``replied`` (and ``account_replied``, added
+    to ``replied`` when the policy counts ACCOUNT_REPLY). Returns a new DataFrame.
+
+    >>> t = score_table(pd.DataFrame({"ended": [100], "replied": [13], "bounced": [0]}))
+    >>> row = t.iloc[0]
+    >>> float(row["reply_rate"]), float(row["score"]), row["band"], bool(row["eligible"])
+    (0.13, 100.0, 'Excellent', True)
+    """
+    policy = policy or load_policy(None)
+    floor = policy.min_ended_user if floor is None else floor
+    out = counts.copy()
+    if policy.count_account_reply and "account_replied" in out:
+        out["replied"] = out["replied"] + out["account_replied"]
+    ended = out["ended"].to_numpy(dtype=float)
+    bounced = out["bounced"].to_numpy(dtype=float)
+    replied = out["replied"].to_numpy(dtype=float)
+    delivered = ended - bounced
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["reply_rate"] = np.where(delivered > 0, replied / delivered, np.nan)
+        out["bounce_rate"] = np.where(ended > 0, bounced / ended, np.nan)
+    out["reply_points"] = policy.reply_points_for(out["reply_rate"])
+    out["bounce_points"] = policy.bounce_points_for(out["bounce_rate"])
+    out["score"] = (out["reply_points"] + out["bounce_points"]).round(6)
+    out["band"] = policy.band_for(out["score"])
+    out["eligible"] = out["ended"] >= floor
+    out["reply_rate_low"], out["reply_rate_high"] = wilson_interval(replied, delivered, policy.confidence)
+    out["bounce_rate_low"], out["bounce_rate_high"] = wilson_interval(bounced, ended, policy.confidence)
+    out["score_low"] = (
+        policy.reply_points_for(out["reply_rate_low"]) + policy.bounce_points_for(out["bounce_rate_high"])
+    ).round(6)
+    out["score_high"] = (
+        policy.reply_points_for(out["reply_rate_high"]) + policy.bounce_points_for(out["bounce_rate_low"])
+    ).round(6)
+    return out
+
+
+def window(cube: Cube, start: object = None, end: object = None) -> pd.DataFrame:
+    """Cube rows whose day lies in [start, end] (ISO dates, both inclusive; None = open)."""
+    first, last = parse_window(start, end)
+    days = cube.counts["day"]
+    mask = np.ones(len(days), dtype=bool)
+    if first is not None:
+        mask &= (days >= pd.Timestamp(first)).to_numpy()
+    if last is not None:
+        mask &= (days <= pd.Timestamp(last)).to_numpy()
+    return cube.counts[mask]
+
+
+def rollup(counts: pd.DataFrame, keys: list[str], period: str | None = None) -> pd.DataFrame:
+    """Sum cube rows by ``keys`` (and by week or month of ``day`` when ``period`` is given)."""
+    columns = [c for c in (*COUNTS, *ENGAGEMENT) if c in counts.columns]
+    frame = counts
+    if period is not None:
+        if period not in PERIODS:
+            raise InputError(f"period {period!r}: expected 'week' or 'month'.")
+        frame = counts.assign(period=counts["day"].dt.to_period(PERIODS[period]).dt.start_time)
+        keys = [*keys, "period"]
+    return frame.groupby(keys, sort=True, observed=True)[columns].sum().reset_index()
+
+
+def sender_scores(
+    data: Cube | pd.DataFrame | str | Path,
+    *,
+    start: object = None,
+    end: object = None,
+    by: By = "user",
+    policy: Policy | str | Path | None = None,
+    date_field: DateField = "ended_at",
+    period: str | None = None,
+) -> pd.DataFrame:
+    """Sender scores per user, sequence or user x sequence over a date window.
+
+    Parameters
+    ----------
+    data : Cube, DataFrame or path
+        A cube from :func:`build_cube`, validated enrollments, or anything
+        :func:`load_enrollments` reads (strictly validated).
+    start, end : date or ISO string, optional
+        Inclusive window on the calendar day of ``date_field`` in the policy's time zone.
+    by : {"user", "sequence", "user-sequence"}
+    policy : Policy or TOML path, optional
+    date_field : {"ended_at", "enrolled_at"}
+        Ignored when ``data`` is a Cube (the cube fixed it).
+    period : {"week", "month"}, optional
+        Adds a ``period`` column (start of the week or month) for trends.
+
+    Returns
+    -------
+    DataFrame
+        Key columns, then :data:`METRICS` in order, then names and engagement sums.
+        Eligible rows come first, by score descending; provisional rows after them.
+
+    Examples
+    --------
+    >>> from senderscore.sample import generate_sample
+    >>> table = sender_scores(generate_sample(rows=2000, seed=1), by="user")
+    >>> list(table.columns[:4])
+    ['user_id', 'ended', 'replied', 'bounced']
+    """
+    policy = load_policy(policy)
+    keys = _keys(by)
+    cube = as_cube(data, policy=policy, date_field=date_field)
+    if cube.timezone != policy.timezone:
+        raise InputError(
+            f"the cube was built in time zone {cube.timezone!r} but the policy uses "
+            f"{policy.timezone!r}; rebuild it with build_cube(..., policy=policy)."
+        )
+    counts = rollup(window(cube, start, end), keys, period)
+    floor = policy.min_ended_user if by == "user" else policy.min_ended_sequence
+    table = score_table(counts, policy, floor=floor)
+    table = _with_names(table, cube, keys)
+    order = (["period"] if period else []) + ["eligible", "score"] + keys
+    ascending = ([True] if period else []) + [False, False] + [True] * len(keys)
+    table = table.sort_values(order, ascending=ascending, kind="stable").reset_index(drop=True)
+    extra = [c for c in table.columns if c not in keys + METRICS + ["period", "account_replied"]]
+    return table[keys + (["period"] if period else []) + METRICS + extra]
+
+
+def _keys(by: str) -> list[str]:
+    key = by.replace("_", "-")
+    if key not in KEYS:
+        raise InputError(f"by {by!r}: expected one of {', '.join(KEYS)}.")
+    return KEYS[key]
+
+
+def as_cube(
+    data: Cube | pd.DataFrame | str | Path, *, policy: Policy | None = None, date_field: DateField = "ended_at"
+) -> Cube:
+    """Return ``data`` if it is a Cube, else load/validate it and build the cube."""
+    if isinstance(data, Cube):
+        return data
+    if isinstance(data, pd.DataFrame) and "source_row" in data.columns:
+        return build_cube(data, date_field=date_field, policy=policy)
+    enrollments, _ = load_enrollments(data, policy=policy)
+    return build_cube(enrollments, date_field=date_field, policy=policy)
+
+
+def _with_names(table: pd.DataFrame, cube: Cube, keys: list[str]) -> pd.DataFrame:
+    if "user_id" in keys:
+        table = table.merge(cube.users, on="user_id", how="left")
+    if "sequence_id" in keys:
+        table = table.merge(cube.sequences, on="sequence_id", how="left")
+    return table

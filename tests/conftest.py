@@ -1,0 +1,85 @@
+"""Builders for hand-checked enrollment tables, and a CLI runner."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from senderscore.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample_enrollments.csv"
+_ids = itertools.count(1)
+
+
+def row(**overrides: object) -> dict:
+    """One ended, unreplied, delivered enrollment; override any column."""
+    base = {
+        "enrollment_id": str(next(_ids)),
+        "sequence_id": "s1",
+        "user_id": "u1",
+        "contact_id": "c1",
+        "enrolled_at": "2026-03-01T09:00:00Z",
+        "ended_at": "2026-03-10T09:00:00Z",
+        "state": "FINISHED",
+        "unenrolled_source": "",
+        "step_error_type": "",
+        "reply_count": 0,
+    }
+    base.update(overrides)
+    return base
+
+
+def rows(n: int, **overrides: object) -> list[dict]:
+    return [row(**overrides) for _ in range(n)]
+
+
+def replied(n: int, **overrides: object) -> list[dict]:
+    return rows(n, state="UNENROLLED", unenrolled_source="REPLY", reply_count=1, **overrides)
+
+
+def bounced(n: int, **overrides: object) -> list[dict]:
+    return rows(n, state="UNENROLLED", unenrolled_source="ERROR", step_error_type="BOUNCED", **overrides)
+
+
+def frame(*groups: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([r for group in groups for r in group])
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEADER = (
+    "enrollment_id,sequence_id,user_id,contact_id,enrolled_at,ended_at,state,"
+    "unenrolled_source,step_error_type,reply_count\n"
+)
+GOOD = "1,s1,u1,c1,2026-03-01T09:00:00Z,2026-03-10T09:00:00Z,FINISHED,,,0\n"
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in-process: returns (exit code, stdout, stderr)."""
+
+    def run(*args: object) -> tuple[int, str, str]:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def run_module(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m senderscore`` in a subprocess (for exit codes and tracebacks as a user sees them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "senderscore", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
