@@ -1,0 +1,180 @@
+"""Altair chart builders: small scored tables in, ``alt.Chart`` out (never raw rows).
+
+Reports render charts to SVG in the kernel (:func:`use_offline_renderer`): no JavaScript,
+no CDN, the same bytes on every run.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .errors import InputError
+from .policy import Policy, load_policy
+
+MAX_BARS = 40  # users in the score and rate charts; the tables list everyone
+MAX_LINES = 10  # users in the trend chart (the busiest ones)
+PALETTE = ["#1a9850", "#91cf60", "#fdae61", "#d73027", "#a50026", "#67001f"]  # best -> worst
+PERCENT = ".1%"
+
+
+def use_offline_renderer() -> None:
+    """Render charts as inline SVG through vl-convert: works offline and in exported HTML."""
+    alt.renderers.enable("svg")
+
+
+def band_scale(policy: Policy) -> alt.Scale:
+    """Colours for the policy's bands, best green to worst red."""
+    names = policy.band_names
+    return alt.Scale(domain=names, range=PALETTE[: len(names)])
+
+
+def chart_frame(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
+    """The columns charts use: a display label, the metrics, and official/provisional status."""
+    needed = {"score", "band", "eligible", f"{label}_id"}
+    missing = sorted(needed - set(table.columns))
+    if missing:
+        raise InputError(f"chart table lacks column(s) {missing!r}; pass a table from sender_scores().")
+    out = table.copy()
+    names = out.get(f"{label}_name", pd.Series("", index=out.index)).fillna("")
+    ids = out[f"{label}_id"].astype(str)
+    out["label"] = names.where(names != "", ids)
+    # Two rows may share a name: keep labels unique so bars do not stack.
+    pairs = pd.DataFrame({"label": out["label"], "id": ids}).drop_duplicates()
+    twins = out["label"].isin(pairs.loc[pairs["label"].duplicated(keep=False), "label"])
+    out.loc[twins, "label"] = out.loc[twins, "label"] + " (" + ids[twins] + ")"
+    out["status"] = out["eligible"].map({True: "official", False: "provisional"})
+    return out
+
+
+def score_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str = "user") -> alt.LayerChart:
+    """Score per row as bars coloured by band, the score range as error bars.
+
+    Provisional rows are faded and come after the official ones.
+    """
+    policy = load_policy(policy)
+    data = chart_frame(table, label).head(MAX_BARS)
+    columns = ["label", "score", "score_low", "score_high", "band", "status", "ended"]
+    base = alt.Chart(data[columns]).encode(
+        y=alt.Y("label:N", sort=data["label"].tolist(), title=None),
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Sender score"),
+        color=alt.Color("band:N", scale=band_scale(policy), title="Band"),
+        opacity=alt.Opacity(
+            "status:N", scale=alt.Scale(domain=["official", "provisional"], range=[1.0, 0.35]), title="Score"
+        ),
+        tooltip=["label:N", alt.Tooltip("score:Q", format=".1f"), "band:N", "status:N", "ended:Q"],
+    )
+    ranges = base.mark_rule(color="#333").encode(x="score_low:Q", x2="score_high:Q")
+    height = max(120, 22 * len(data))
+    return alt.layer(bars, ranges).properties(width=520, height=height, title="Sender score and its 95 % range")
+
+
+def rate_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str = "user") -> alt.LayerChart:
+    """Reply rate against bounce rate, point size = ended enrollments, good zones shaded."""
+    policy = load_policy(policy)
+    data = chart_frame(table, label).head(MAX_BARS)
+    data = data[["label", "reply_rate", "bounce_rate", "ended", "score", "band", "status"]]
+    x_max = max(0.25, float(data["reply_rate"].max(skipna=True) or 0) * 1.1)
+    y_max = max(0.12, float(data["bounce_rate"].max(skipna=True) or 0) * 1.1)
+    low, high = policy.reply_good
+    zones = pd.DataFrame(
+        [
+            {"zone": f"good reply rate ({low:.0%}-{high:.0%})", "x": low, "x2": high, "y": 0.0, "y2": y_max},
+            {
+                "zone": f"good bounce rate (< {policy.bounce_good_max:.0%})",
+                "x": 0.0,
+                "x2": x_max,
+                "y": 0.0,
+                "y2": policy.bounce_good_max,
+            },
+        ]
+    )
+    shade = (
+        alt.Chart(zones)
+        .mark_rect(opacity=0.15)
+        .encode(
+            x=alt.X("x:Q", scale=alt.Scale(domain=[0, x_max])),
+            x2="x2:Q",
+            y=alt.Y("y:Q", scale=alt.Scale(domain=[0, y_max])),
+            y2="y2:Q",
+            color=alt.Color("zone:N", scale=alt.Scale(range=["#1a9850", "#4575b4"]), title="Good zones"),
+        )
+    )
+    points = (
+        alt.Chart(data)
+        .mark_point(filled=True, opacity=0.85)
+        .encode(
+            x=alt.X("reply_rate:Q", title="Reply rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, x_max])),
+            y=alt.Y(
+                "bounce_rate:Q", title="Bounce rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, y_max])
+            ),
+            size=alt.Size("ended:Q", title="Ended enrollments"),
+            fill=alt.Fill("band:N", scale=band_scale(policy), title="Band"),
+            shape=alt.Shape(
+                "status:N",
+                scale=alt.Scale(domain=["official", "provisional"], range=["circle", "triangle"]),
+                title="Score",
+            ),
+            tooltip=[
+                "label:N",
+                alt.Tooltip("reply_rate:Q", format=PERCENT),
+                alt.Tooltip("bounce_rate:Q", format=PERCENT),
+                "ended:Q",
+                alt.Tooltip("score:Q", format=".1f"),
+                "band:N",
+            ],
+        )
+    )
+    names = (
+        alt.Chart(data)
+        .mark_text(align="left", dx=7, fontSize=10)
+        .encode(x="reply_rate:Q", y="bounce_rate:Q", text="label:N")
+    )
+    return (
+        alt.layer(shade, points, names)
+        .resolve_scale(color="independent")
+        .properties(width=520, height=360, title="Reply rate vs bounce rate")
+    )
+
+
+def trend_chart(trend: pd.DataFrame, policy: Policy | None = None, *, label: str = "user") -> alt.VConcatChart:
+    """Score, reply rate and bounce rate per period for the busiest users.
+
+    ``trend`` is ``sender_scores(..., period="week"|"month")``. Hollow points are
+    provisional periods (under the user floor).
+    """
+    policy = load_policy(policy)
+    if "period" not in trend.columns:
+        raise InputError("trend_chart needs a 'period' column: pass sender_scores(..., period='month').")
+    data = chart_frame(trend, label)
+    busiest = data.groupby("label")["ended"].sum().nlargest(MAX_LINES).index
+    data = data[data["label"].isin(busiest)][
+        ["label", "period", "score", "reply_rate", "bounce_rate", "ended", "status"]
+    ]
+    monthly = bool(len(data)) and bool((data["period"].dt.day == 1).all())
+    axis = alt.Axis(format="%b %Y" if monthly else "%d %b %Y", labelAngle=0)
+    panels = []
+    for field, title, fmt in (
+        ("score", "Sender score", ".0f"),
+        ("reply_rate", "Reply rate", "%"),
+        ("bounce_rate", "Bounce rate", "%"),
+    ):
+        base = alt.Chart(data).encode(
+            x=alt.X("period:T", title=None, axis=axis),
+            y=alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=fmt)),
+            color=alt.Color("label:N", title="User", sort=list(busiest)),
+        )
+        tooltip = [
+            "label:N",
+            "period:T",
+            alt.Tooltip(f"{field}:Q", format=fmt if fmt != "%" else PERCENT),
+            "ended:Q",
+            "status:N",
+        ]
+        official = base.transform_filter("datum.status == 'official'").mark_point(size=30, filled=True)
+        provisional = base.transform_filter("datum.status != 'official'").mark_point(size=30, fill="white")
+        layers = [base.mark_line(), official.encode(tooltip=tooltip), provisional.encode(tooltip=tooltip)]
+        panels.append(alt.layer(*layers).properties(width=520, height=150))
+    return alt.vconcat(*panels).properties(title="Trend per period (hollow points: provisional)")

@@ -1,0 +1,114 @@
+"""Everything a report shows, computed once from the parameters: the report's data layer.
+
+Notebooks call :func:`prepare_report` with their (string) parameters and then only
+display what the returned :class:`ReportContext` holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .cube import Cube, build_cube
+from .dates import parse_window
+from .errors import InputError
+from .load import LoadReport, load_enrollments
+from .paths import resolve_input
+from .policy import Policy, load_policy
+from .scores import PERIODS, rollup, score_table, sender_scores, window
+
+
+@dataclass
+class ReportContext:
+    """The inputs, the resolved window and every table of one report."""
+
+    input_path: Path
+    load: LoadReport
+    policy: Policy
+    cube: Cube
+    start: dt.date | None
+    end: dt.date | None
+    date_field: str
+    period: str
+    by_user: pd.DataFrame
+    by_user_sequence: pd.DataFrame
+    trend: pd.DataFrame
+    team: pd.Series
+
+    @property
+    def period_label(self) -> str:
+        if self.start is None:
+            return "no ended enrollments"
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def select_users(cube: Cube, users: list[str] | tuple[str, ...] | str | None) -> Cube:
+    """Keep the given users (ids or names, any case); empty keeps everyone."""
+    if isinstance(users, str):
+        users = [u.strip() for u in users.split(",") if u.strip()]
+    if not users:
+        return cube
+    names = cube.users.set_index("user_id").get("user_name", pd.Series(dtype=str))
+    lookup = {str(i).lower(): str(i) for i in cube.users["user_id"]}
+    lookup.update({str(n).lower(): str(i) for i, n in names.items() if n})
+    unknown = [u for u in users if str(u).strip().lower() not in lookup]
+    if unknown:
+        known = ", ".join(
+            sorted(f"{n} ({i})" if n else str(i) for i, n in names.reindex(cube.users["user_id"]).fillna("").items())
+        )
+        raise InputError(f"users {unknown!r} not in the data; known users: {known}.")
+    keep = {lookup[str(u).strip().lower()] for u in users}
+    counts = cube.counts[cube.counts["user_id"].isin(keep)]
+    return replace(cube, counts=counts, users=cube.users[cube.users["user_id"].isin(keep)])
+
+
+def prepare_report(
+    input_path: str | Path = "",
+    start_date: str = "",
+    end_date: str = "",
+    date_field: str = "ended_at",
+    policy_path: str = "",
+    users: list[str] | str | None = None,
+    period: str = "month",
+) -> ReportContext:
+    """Load, validate and score everything the report shows.
+
+    Parameters are the report notebook's: dates are ISO strings (empty = the data's first
+    or last day), ``users`` ids or names (empty = all). Bad input raises
+    :class:`InputError` with the same message as ``senderscore score``.
+    """
+    if period not in PERIODS:
+        raise InputError(f"period {period!r}: expected 'week' or 'month'.")
+    if date_field not in ("ended_at", "enrolled_at"):
+        raise InputError(f"date_field {date_field!r}: expected 'ended_at' or 'enrolled_at'.")
+    start, end = parse_window(start_date, end_date)
+    policy = load_policy(policy_path or None)
+    path = resolve_input(input_path)
+    enrollments, load = load_enrollments(path, policy=policy)
+    cube = select_users(build_cube(enrollments, date_field=date_field, policy=policy), users)
+    start, end = _resolve(cube, start, end)
+    by_user = sender_scores(cube, start=start, end=end, by="user", policy=policy)
+    by_user_sequence = sender_scores(cube, start=start, end=end, by="user-sequence", policy=policy)
+    trend = sender_scores(cube, start=start, end=end, by="user", policy=policy, period=period)
+    totals = rollup(window(cube, start, end).assign(team="all"), ["team"])
+    team = score_table(totals, policy).iloc[0] if len(totals) else pd.Series(dtype=object)
+    return ReportContext(
+        path, load, policy, cube, start, end, date_field, period, by_user, by_user_sequence, trend, team
+    )
+
+
+def _resolve(cube: Cube, start: dt.date | None, end: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    first, last = cube.span
+    if first is None:
+        return start, end
+    start = start or first.date()
+    end = end or last.date()
+    if start > end:
+        raise InputError(
+            f"the window {start} to {end} is empty: the data's ended enrollments run from "
+            f"{first.date()} to {last.date()}."
+        )
+    return start, end

@@ -1,0 +1,35 @@
+"""All paths from one place: the project folders, the bundled notebooks and template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+DATA = ROOT / "data"
+NOTEBOOKS = ROOT / "notebooks"
+REPORTS = ROOT / "reports"
+TEMPLATES = PACKAGE / "templates"
+SAMPLE = DATA / "sample_enrollments.csv"
+REPORT_NOTEBOOK = NOTEBOOKS / "sender_score_report.ipynb"
+EXPLORE_NOTEBOOK = NOTEBOOKS / "explore.ipynb"
+
+
+def sample_data() -> Path:
+    """The checked-in sample; outside a source checkout, a generated copy in the user's cache."""
+    if SAMPLE.exists():
+        return SAMPLE
+    from .sample import write_sample
+
+    cache = Path.home() / ".cache" / "senderscore" / SAMPLE.name
+    if not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_sample(cache)
+    return cache
+
+
+def resolve_input(path: str | Path | None) -> Path:
+    """An input path as given, or the sample data when it is blank."""
+    if path is None or not str(path).strip():
+        return sample_data()
+    return Path(path).expanduser()

@@ -1,0 +1,148 @@
+"""Run the report notebook headless (papermill) and export it to offline HTML (nbconvert).
+
+Writes are atomic: the HTML and the executed notebook go to temporary files first and are
+renamed into place only when everything succeeded, so a failed run never leaves a
+half-written report nor overwrites the last good one. The executed notebook of a failed
+run is kept next to the output, with papermill's error cell, for debugging.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+from nbconvert import HTMLExporter
+
+from .context import prepare_report
+from .errors import InputError, SenderScoreError
+from .paths import REPORT_NOTEBOOK, TEMPLATES, resolve_input
+
+REMOTE = re.compile(r"<(script|link)\b[^>]*\b(src|href)=[\"']?(https?:)?//[^>]*>(\s*</script>)?", re.IGNORECASE)
+
+
+class ReportError(SenderScoreError):
+    """The notebook failed while running: the message names the cell; the notebook is kept."""
+
+
+@dataclass
+class ReportResult:
+    """Where the report went."""
+
+    html: Path | None
+    notebook: Path | None
+
+
+def check_parameters(parameters: dict, notebook: Path = REPORT_NOTEBOOK) -> None:
+    """Refuse parameters the notebook does not declare (papermill would only warn)."""
+    declared = pm.inspect_notebook(str(notebook))
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise InputError(
+            f"unknown report parameter(s) {unknown!r}; {notebook.name} takes {', '.join(sorted(declared))}."
+        )
+
+
+def report_name(start: object, end: object) -> str:
+    """``sender-score_<start>_<end>``: file names carry the period."""
+    return f"sender-score_{start}_{end}"
+
+
+def run_report(
+    input_path: str | Path = "",
+    *,
+    start_date: str = "",
+    end_date: str = "",
+    date_field: str = "ended_at",
+    policy_path: str = "",
+    users: list[str] | None = None,
+    period: str = "month",
+    output_dir: str | Path = "reports",
+    formats: tuple[str, ...] = ("html",),
+    notebook: Path = REPORT_NOTEBOOK,
+    progress: bool = True,
+) -> ReportResult:
+    """Execute the report notebook and write ``sender-score_<start>_<end>.html`` (and/or ``.ipynb``).
+
+    The input is validated here first, so bad input raises the same :class:`InputError`
+    as ``senderscore score`` instead of a kernel traceback.
+    """
+    path = resolve_input(input_path).resolve()
+    parameters = {
+        "input_path": str(path),
+        "start_date": str(start_date or ""),
+        "end_date": str(end_date or ""),
+        "date_field": date_field,
+        "policy_path": str(policy_path or ""),
+        "users": list(users or []),
+        "period": period,
+        "output_dir": str(output_dir),
+    }
+    check_parameters(parameters, notebook)
+    # Validating before the kernel starts: clear messages, and the resolved window for the file name.
+    ctx = prepare_report(path, start_date, end_date, date_field, policy_path, users, period)
+    out_dir = Path(output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = report_name(ctx.start, ctx.end)
+    executed = _execute(notebook, parameters, out_dir, stem, progress)
+    result = ReportResult(None, None)
+    if "html" in formats:
+        result.html = _atomic_write(out_dir / f"{stem}.html", export_html(executed))
+    if "ipynb" in formats:
+        result.notebook = _atomic_write(out_dir / f"{stem}.ipynb", nbformat.writes(executed))
+    return result
+
+
+def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progress: bool) -> nbformat.NotebookNode:
+    failed = out_dir / f"{stem}.failed.ipynb"
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / f"{stem}.ipynb"
+        try:
+            return pm.execute_notebook(
+                str(notebook),
+                str(scratch),
+                parameters=parameters,
+                progress_bar=progress,
+                cwd=str(notebook.parent),
+                kernel_name="python3",
+            )
+        except pm.PapermillExecutionError as exc:
+            if scratch.exists():
+                os.replace(scratch, failed)
+            if exc.ename in ("InputError", "PolicyError"):
+                raise InputError(exc.evalue) from None
+            raise ReportError(
+                f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}). "
+                f"The executed notebook, with the error, is in {failed}; no report was written."
+            ) from None
+
+
+def export_html(notebook: nbformat.NotebookNode) -> str:
+    """HTML without code cells, without any remote script or stylesheet."""
+    exporter = HTMLExporter(
+        template_name="offline",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(notebook)
+    # The template already drops remote assets; this is the safety net for any output that adds one.
+    return REMOTE.sub("", body)
+
+
+def _atomic_write(target: Path, text: str) -> Path:
+    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
