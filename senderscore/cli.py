@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .cube import build_cube
 from .dates import parse_window
-from .errors import InputError
+from .errors import InputError, ReportError
 from .load import LoadReport, load_enrollments
 from .output import to_csv, to_json, to_terminal
 from .policy import load_policy
@@ -42,6 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--format", choices=["table", "csv", "json"], default="table")
     score.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
     score.add_argument("--rejects", type=Path, help="with --on-bad-rows skip: where rejected rows go")
+
+    report = commands.add_parser("report", help="run the report notebook: offline HTML (and/or the notebook)")
+    report.add_argument("input", type=Path, help="enrollments: .csv, .csv.gz, .parquet or .xlsx")
+    report.add_argument("--start", default="", help="first day, YYYY-MM-DD (default: the data's first day)")
+    report.add_argument("--end", default="", help="last day, YYYY-MM-DD (default: the data's last day)")
+    report.add_argument("--date-field", choices=["ended_at", "enrolled_at"], default="ended_at")
+    report.add_argument("--users", default="", help="comma-separated user ids or names (default: everyone)")
+    report.add_argument("--policy", type=Path, help="scoring policy TOML file (default: built-in v1)")
+    report.add_argument("--period", choices=["week", "month"], default="month", help="trend granularity")
+    report.add_argument("--output-dir", type=Path, default=Path("reports"))
+    report.add_argument("--format", choices=["html", "ipynb", "both"], default="html")
 
     validate = commands.add_parser("validate", help="check an input file and list every problem")
     _input_options(validate, skip=False)
@@ -73,10 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return {"score": _score, "validate": _validate, "sample": _sample, "policy": _policy}[args.command](args)
+        commands = {"score": _score, "report": _report, "validate": _validate, "sample": _sample, "policy": _policy}
+        return commands[args.command](args)
     except InputError as exc:
         print(f"senderscore: error: {exc}", file=sys.stderr)
         return 2
+    except ReportError as exc:
+        print(f"senderscore: report failed: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `senderscore score ... | head`
         return 0
 
@@ -135,6 +150,28 @@ def _write_rejects(report: LoadReport, args: argparse.Namespace) -> None:
     print(
         f"senderscore: {report.rows_rejected:,} bad row(s) skipped; each with its reason in {target}", file=sys.stderr
     )
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import run_report  # papermill and nbconvert load only for reports
+
+    formats = ("html", "ipynb") if args.format == "both" else (args.format,)
+    users = [u.strip() for u in args.users.split(",") if u.strip()]
+    result = run_report(
+        args.input,
+        start_date=args.start,
+        end_date=args.end,
+        date_field=args.date_field,
+        policy_path=str(args.policy or ""),
+        users=users,
+        period=args.period,
+        output_dir=args.output_dir,
+        formats=formats,
+    )
+    for path in (result.html, result.notebook):
+        if path is not None:
+            print(f"wrote {path}")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -23,6 +23,10 @@ class PolicyError(InputError):
     """A scoring policy (TOML file or arguments) that cannot be used."""
 
 
+class ReportError(SenderScoreError):
+    """A report notebook failed while running; the message names the cell, the notebook is kept."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one input row.

@@ -18,15 +18,12 @@ import nbformat
 import papermill as pm
 from nbconvert import HTMLExporter
 
+from . import paths
 from .context import prepare_report
-from .errors import InputError, SenderScoreError
-from .paths import REPORT_NOTEBOOK, TEMPLATES, resolve_input
+from .errors import InputError, ReportError
+from .paths import resolve_input
 
 REMOTE = re.compile(r"<(script|link)\b[^>]*\b(src|href)=[\"']?(https?:)?//[^>]*>(\s*</script>)?", re.IGNORECASE)
-
-
-class ReportError(SenderScoreError):
-    """The notebook failed while running: the message names the cell; the notebook is kept."""
 
 
 @dataclass
@@ -37,7 +34,7 @@ class ReportResult:
     notebook: Path | None
 
 
-def check_parameters(parameters: dict, notebook: Path = REPORT_NOTEBOOK) -> None:
+def check_parameters(parameters: dict, notebook: Path) -> None:
     """Refuse parameters the notebook does not declare (papermill would only warn)."""
     declared = pm.inspect_notebook(str(notebook))
     unknown = sorted(set(parameters) - set(declared))
@@ -63,7 +60,7 @@ def run_report(
     period: str = "month",
     output_dir: str | Path = "reports",
     formats: tuple[str, ...] = ("html",),
-    notebook: Path = REPORT_NOTEBOOK,
+    notebook: Path | None = None,
     progress: bool = True,
 ) -> ReportResult:
     """Execute the report notebook and write ``sender-score_<start>_<end>.html`` (and/or ``.ipynb``).
@@ -71,6 +68,7 @@ def run_report(
     The input is validated here first, so bad input raises the same :class:`InputError`
     as ``senderscore score`` instead of a kernel traceback.
     """
+    notebook = Path(notebook or paths.REPORT_NOTEBOOK)
     path = resolve_input(input_path).resolve()
     parameters = {
         "input_path": str(path),
@@ -125,7 +123,7 @@ def export_html(notebook: nbformat.NotebookNode) -> str:
     """HTML without code cells, without any remote script or stylesheet."""
     exporter = HTMLExporter(
         template_name="offline",
-        extra_template_basedirs=[str(TEMPLATES)],
+        extra_template_basedirs=[str(paths.TEMPLATES)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,

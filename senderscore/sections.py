@@ -64,10 +64,11 @@ def team_summary(ctx: ReportContext) -> HTML:
     reply = percent(team.get("reply_rate")) if len(team) else "-"
     bounce = percent(team.get("bounce_rate")) if len(team) else "-"
     ended = f"{int(team['ended']):,}" if len(team) else "0"
+    low, high = ctx.policy.reply_good
     return HTML(f"""<div class="ss-cards">
 <div class="ss-card">Users with an official score<b>{len(official)} of {len(table)}</b></div>
 <div class="ss-card">Ended enrollments<b>{ended}</b></div>
-<div class="ss-card">Team reply rate<b>{reply}</b>good: {ctx.policy.reply_good[0]:.0%}-{ctx.policy.reply_good[1]:.0%}</div>
+<div class="ss-card">Team reply rate<b>{reply}</b>good: {low:.0%}-{high:.0%}</div>
 <div class="ss-card">Team bounce rate<b>{bounce}</b>good: under {ctx.policy.bounce_good_max:.0%}</div>
 </div><p>Official scores by band: {bands}</p>""")
 

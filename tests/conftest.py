@@ -83,3 +83,30 @@ def run_module(*args: object, cwd: Path | None = None) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", "senderscore", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
     )
+
+
+TRICKY_NAME = '<script>alert("x")</script> Eve & Co'
+
+
+@pytest.fixture(scope="session")
+def small_fixture(tmp_path_factory) -> Path:
+    """A small export with a user name that must be escaped everywhere it reaches HTML."""
+    from senderscore import generate_sample
+
+    frame = generate_sample(rows=600, seed=11)
+    first = frame["user_id"].iloc[0]
+    frame.loc[frame["user_id"] == first, "user_name"] = TRICKY_NAME
+    path = tmp_path_factory.mktemp("fixture") / "small.csv"
+    for column in ("enrolled_at", "ended_at"):
+        frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory) -> Path:
+    """The sample report, made once per test session through the CLI."""
+    out = tmp_path_factory.mktemp("reports")
+    assert main(["report", str(SAMPLE), "--output-dir", str(out), "--start", "2026-01-01"]) == 0
+    (html,) = out.glob("*.html")
+    return html

@@ -1,0 +1,100 @@
+"""Chart builders, asserted on ``chart.to_dict()`` (marks, encodings, data columns)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import SAMPLE
+
+from senderscore import InputError, Policy, build_cube, load_enrollments, sender_scores
+from senderscore.charts import chart_frame, rate_chart, score_chart, trend_chart
+
+
+@pytest.fixture(scope="module")
+def cube():
+    return build_cube(load_enrollments(SAMPLE).enrollments)
+
+
+def layers(spec: dict) -> list[dict]:
+    return spec.get("layer") or [layer for panel in spec["vconcat"] for layer in panel["layer"]]
+
+
+def data_of(spec: dict, layer: dict) -> list[dict]:
+    name = (layer.get("data") or spec["data"])["name"]
+    return spec["datasets"][name]
+
+
+def test_score_chart_bars_by_band_with_range(cube):
+    table = sender_scores(cube)
+    spec = score_chart(table).to_dict()
+    bars, rules = layers(spec)
+    assert bars["mark"]["type"] == "bar" and rules["mark"]["type"] == "rule"
+    assert bars["encoding"]["x"]["field"] == "score"
+    assert bars["encoding"]["color"]["field"] == "band"
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["Excellent", "Good", "Fair", "Low"]
+    assert bars["encoding"]["opacity"]["field"] == "status"
+    assert (rules["encoding"]["x"]["field"], rules["encoding"]["x2"]["field"]) == ("score_low", "score_high")
+    rows = data_of(spec, bars)
+    assert len(rows) == len(table)
+    assert set(rows[0]) == {"label", "score", "score_low", "score_high", "band", "status", "ended"}
+    # Official rows first, provisional after, in the y order the chart uses.
+    order = bars["encoding"]["y"]["sort"]
+    statuses = [next(r["status"] for r in rows if r["label"] == label) for label in order]
+    assert statuses == sorted(statuses)  # "official" < "provisional"
+    assert "provisional" in statuses
+
+
+def test_rate_chart_zones_and_points(cube):
+    policy = Policy(reply_good=(0.05, 0.10), bounce_good_max=0.02)
+    spec = rate_chart(sender_scores(cube), policy).to_dict()
+    shade, points, names = spec["layer"]
+    assert shade["mark"]["type"] == "rect" and points["mark"]["type"] == "point" and names["mark"]["type"] == "text"
+    zones = data_of(spec, shade)
+    assert (zones[0]["x"], zones[0]["x2"]) == (0.05, 0.10)
+    assert zones[1]["y2"] == 0.02
+    encoding = points["encoding"]
+    assert (encoding["x"]["field"], encoding["y"]["field"], encoding["size"]["field"]) == (
+        "reply_rate",
+        "bounce_rate",
+        "ended",
+    )
+    assert {t["field"] for t in encoding["tooltip"]} >= {"label", "reply_rate", "bounce_rate", "score"}
+
+
+def test_trend_chart_panels_and_hollow_provisional_points(cube):
+    trend = sender_scores(cube, period="month")
+    spec = trend_chart(trend).to_dict()
+    assert [panel["layer"][0]["encoding"]["y"]["field"] for panel in spec["vconcat"]] == [
+        "score",
+        "reply_rate",
+        "bounce_rate",
+    ]
+    line, official, provisional = spec["vconcat"][0]["layer"]
+    assert line["mark"]["type"] == "line"
+    assert official["mark"]["filled"] is True and provisional["mark"]["fill"] == "white"
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert len({r["label"] for r in rows}) == 10  # the ten busiest users
+    assert len(trend_chart(trend, metrics=("score",)).to_dict()["vconcat"]) == 1
+
+
+def test_trend_chart_needs_periods(cube):
+    with pytest.raises(InputError, match="period"):
+        trend_chart(sender_scores(cube))
+
+
+def test_labels_stay_unique_when_names_repeat():
+    table = pd.DataFrame(
+        {
+            "user_id": ["1", "2"],
+            "user_name": ["Ann", "Ann"],
+            "score": [80.0, 60.0],
+            "band": ["Good", "Fair"],
+            "eligible": [True, True],
+        }
+    )
+    assert chart_frame(table)["label"].tolist() == ["Ann (1)", "Ann (2)"]
+
+
+def test_chart_frame_rejects_raw_rows():
+    with pytest.raises(InputError, match="sender_scores"):
+        chart_frame(pd.DataFrame({"user_id": ["1"]}))

@@ -1,0 +1,89 @@
+"""`senderscore report`: files, offline HTML, failure paths."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from conftest import HEADER, SAMPLE, write_csv
+
+from senderscore.errors import InputError, ReportError
+from senderscore.paths import REPORT_NOTEBOOK
+from senderscore.report import check_parameters, run_report
+
+pytestmark = pytest.mark.slow
+
+
+def test_sample_report_is_offline_and_small(sample_report):
+    html = sample_report.read_text()
+    assert re.fullmatch(r"sender-score_2026-01-01_2026-10-31\.html", sample_report.name)
+    assert sample_report.stat().st_size < 3_000_000
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=[\"']?https?:", html)
+    assert "cdn" not in html.lower()
+    assert html.count("<svg") == 3
+    assert 'data-table="user-scores"' in html
+    assert "input_path" not in html  # no code cells
+
+
+def test_bad_input_gives_the_score_message(cli, tmp_path):
+    bad = write_csv(tmp_path / "in.csv", HEADER + "1,s1,u1,c1,2026-03-01,2026-03-10,DONE,,,0\n")
+    code, _, err = cli("report", bad, "--output-dir", tmp_path / "out")
+    assert code == 2
+    assert "line 2, column 'state': value 'DONE'" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_unknown_parameter_is_an_error():
+    with pytest.raises(InputError, match=r"unknown report parameter\(s\) \['stat_date'\]"):
+        check_parameters({"stat_date": "2026-01-01"}, REPORT_NOTEBOOK)
+
+
+def test_bad_users_and_dates(cli, tmp_path):
+    code, _, err = cli("report", SAMPLE, "--users", "Nobody", "--output-dir", tmp_path)
+    assert code == 2 and "not in the data; known users" in err
+    code, _, err = cli("report", SAMPLE, "--start", "20260101x", "--output-dir", tmp_path)
+    assert code == 2 and "is not a date" in err
+
+
+def test_failing_cell_keeps_the_last_good_report(tmp_path, monkeypatch, cli):
+    broken = nbformat.read(REPORT_NOTEBOOK, as_version=4)
+    broken.cells.insert(4, nbformat.v4.new_code_cell("raise RuntimeError('boom')"))
+    notebook = tmp_path / "broken.ipynb"
+    nbformat.write(broken, notebook)
+    out = tmp_path / "reports"
+    out.mkdir()
+    previous = out / "sender-score_2026-01-01_2026-01-31.html"
+    previous.write_text("last good report")
+    with pytest.raises(ReportError, match=r"failed in cell .*RuntimeError: boom"):
+        run_report(
+            SAMPLE, start_date="2026-01-01", end_date="2026-01-31", output_dir=out, notebook=notebook, progress=False
+        )
+    assert previous.read_text() == "last good report"
+    failed = out / "sender-score_2026-01-01_2026-01-31.failed.ipynb"
+    executed = nbformat.read(failed, as_version=4)
+    assert executed.metadata.papermill.exception is True
+    assert sorted(p.name for p in out.iterdir()) == [failed.name, previous.name]
+    # Through the CLI: exit 1, a message that names the cell, no traceback.
+    monkeypatch.setattr("senderscore.paths.REPORT_NOTEBOOK", notebook)
+    code, _, err = cli("report", SAMPLE, "--start", "2026-01-01", "--end", "2026-01-31", "--output-dir", out)
+    assert code == 1 and "report failed" in err and "RuntimeError: boom" in err and "Traceback" not in err
+    assert previous.read_text() == "last good report"
+
+
+def test_both_formats(tmp_path):
+    result = run_report(
+        SAMPLE,
+        start_date="2026-03-01",
+        end_date="2026-03-31",
+        output_dir=tmp_path,
+        formats=("html", "ipynb"),
+        progress=False,
+        users=["Sven Weber"],
+    )
+    assert result.html.name == "sender-score_2026-03-01_2026-03-31.html"
+    executed = nbformat.read(result.notebook, as_version=4)
+    assert executed.metadata.papermill.parameters["users"] == ["Sven Weber"]
+    assert "Sven Weber" in result.html.read_text()
+    assert "Maya Evans" not in result.html.read_text()
