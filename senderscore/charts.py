@@ -200,3 +200,36 @@ def trend_chart(
         panels.append(alt.layer(*layers).properties(width=520, height=150))
     # Data once at the top: layers that each carry it make altair copy it many times over.
     return alt.vconcat(*panels, data=data).properties(title="Trend per period (hollow points: provisional)")
+
+
+def domain_chart(domains: pd.DataFrame, policy: Policy | None = None, *, top: int = 15) -> alt.LayerChart:
+    """Bounce rate of the recipient domains with the most bounces (from :func:`domain_table`),
+    suspected typo domains in red, the good bounce maximum as a rule."""
+    policy = load_policy(policy)
+    # The domains that cost the most bounces: where a clean-up pays off first.
+    data = domains.sort_values(["bounced", "ended"], ascending=False, kind="stable").head(top).copy()
+    data["kind"] = data["typo_of"].map(lambda t: "suspected typo" if isinstance(t, str) else "domain")
+    data = data[["domain", "ended", "bounced", "bounce_rate", "reply_rate", "provider", "kind"]]
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("domain:N", sort=data["domain"].tolist(), title=None),
+            x=alt.X("bounce_rate:Q", title="Bounce rate", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "kind:N", scale=alt.Scale(domain=["domain", "suspected typo"], range=["#4575b4", "#d73027"]), title=None
+            ),
+            tooltip=[
+                alt.Tooltip("domain:N"),
+                alt.Tooltip("provider:N"),
+                alt.Tooltip("ended:Q"),
+                alt.Tooltip("bounce_rate:Q", format=PERCENT),
+                alt.Tooltip("reply_rate:Q", format=PERCENT),
+            ],
+        )
+    )
+    good = pd.DataFrame({"x": [policy.bounce_good_max]})
+    rule = alt.Chart(good).mark_rule(color="#1a9850", strokeDash=[4, 3]).encode(x=alt.X("x:Q"))
+    return alt.layer(bars, rule).properties(
+        width=520, height=max(120, 20 * len(data)), title=f"The {len(data)} recipient domains with the most bounces"
+    )

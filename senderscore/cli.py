@@ -1,16 +1,18 @@
 """The command line: ``senderscore score|validate|sample|policy``, thin over the package.
 
 Exit codes: 0 success; 2 bad input or usage (one message on stderr, no traceback);
-1 an unexpected internal error (a bug: please report it with the traceback).
+3 an alert: ``--fail-on-band`` found official scores at or below the band (listed on stderr);
+1 an unexpected internal error, or a report notebook that failed (the message names the cell).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, alerts
 from .cube import build_cube
 from .dates import parse_window
 from .errors import InputError, ReportError
@@ -42,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--format", choices=["table", "csv", "json"], default="table")
     score.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
     score.add_argument("--rejects", type=Path, help="with --on-bad-rows skip: where rejected rows go")
+    score.add_argument(
+        "--fail-on-band",
+        metavar="BAND",
+        help=f"exit {alerts.ALERT_EXIT} if any official user score "
+        "is at or below BAND (e.g. Low), listing who on stderr",
+    )
 
     report = commands.add_parser("report", help="run the report notebook: offline HTML (and/or the notebook)")
     report.add_argument("input", type=Path, help="enrollments: .csv, .csv.gz, .parquet or .xlsx")
@@ -53,6 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--period", choices=["week", "month"], default="month", help="trend granularity")
     report.add_argument("--output-dir", type=Path, default=Path("reports"))
     report.add_argument("--format", choices=["html", "ipynb", "both"], default="html")
+    report.add_argument(
+        "--fail-on-band",
+        metavar="BAND",
+        help=f"exit {alerts.ALERT_EXIT} if any official user score "
+        "is at or below BAND (the report lists them at the top)",
+    )
+    report.add_argument("--show-emails", action="store_true", help="show contact emails unmasked in the report")
+
+    recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
+    _input_options(recommend, skip=False)
+    _window_options(recommend)
+    recommend.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    recommend.add_argument("--output", "-o", type=Path)
+
+    suppress = commands.add_parser("suppress", help="the clean-up list: contacts to exclude, as CRM-ready CSV")
+    _input_options(suppress, skip=False)
+    _window_options(suppress)
+    suppress.add_argument("--output", "-o", type=Path, help="CSV file (default: standard output)")
 
     validate = commands.add_parser("validate", help="check an input file and list every problem")
     _input_options(validate, skip=False)
@@ -80,11 +106,26 @@ def _input_options(parser: argparse.ArgumentParser, skip: bool = True) -> None:
         )
 
 
+def _window_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", default="", help="first day, YYYY-MM-DD (default: the data's first day)")
+    parser.add_argument("--end", default="", help="last day, YYYY-MM-DD (default: the data's last day)")
+    parser.add_argument("--date-field", choices=["ended_at", "enrolled_at"], default="ended_at")
+    parser.add_argument("--users", default="", help="comma-separated user ids or names (default: everyone)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        commands = {"score": _score, "report": _report, "validate": _validate, "sample": _sample, "policy": _policy}
+        commands = {
+            "score": _score,
+            "report": _report,
+            "validate": _validate,
+            "sample": _sample,
+            "policy": _policy,
+            "recommend": _recommend,
+            "suppress": _suppress,
+        }
         return commands[args.command](args)
     except InputError as exc:
         print(f"senderscore: error: {exc}", file=sys.stderr)
@@ -124,7 +165,18 @@ def _score(args: argparse.Namespace) -> int:
     if args.format != "table":
         print(report.summary(), file=sys.stderr)
     _emit(text, args.output)
+    if args.fail_on_band:
+        users = table if args.by == "user" else sender_scores(cube, start=window[0], end=window[1], policy=policy)
+        return _alert(users, args.fail_on_band, policy)
     return 0
+
+
+def _alert(by_user, band: str, policy) -> int:
+    hits = alerts.at_or_below(by_user, band, policy)
+    if hits.empty:
+        return 0
+    print(alerts.describe(hits, alerts.check_band(band, policy)), file=sys.stderr)
+    return alerts.ALERT_EXIT
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -157,6 +209,9 @@ def _report(args: argparse.Namespace) -> int:
 
     formats = ("html", "ipynb") if args.format == "both" else (args.format,)
     users = [u.strip() for u in args.users.split(",") if u.strip()]
+    policy = load_policy(args.policy)
+    if args.fail_on_band:
+        alerts.check_band(args.fail_on_band, policy)  # a typo fails before the long run
     result = run_report(
         args.input,
         start_date=args.start,
@@ -167,10 +222,49 @@ def _report(args: argparse.Namespace) -> int:
         period=args.period,
         output_dir=args.output_dir,
         formats=formats,
+        alert_band=args.fail_on_band or "Low",
+        show_emails=args.show_emails,
     )
     for path in (result.html, result.notebook):
         if path is not None:
             print(f"wrote {path}")
+    return _alert(result.context.by_user, args.fail_on_band, policy) if args.fail_on_band else 0
+
+
+def _evidence(args: argparse.Namespace):
+    from .context import select_users
+    from .evidence import gather
+
+    policy = load_policy(args.policy)
+    window = parse_window(args.start, args.end)
+    enrollments, _ = load_enrollments(args.input, policy=policy, encoding=args.encoding)
+    users = [u.strip() for u in args.users.split(",") if u.strip()]
+    cube = select_users(build_cube(enrollments, date_field=args.date_field, policy=policy), users)
+    if users:
+        enrollments = enrollments[enrollments["user_id"].isin(cube.users["user_id"])]
+    return gather(enrollments, start=window[0], end=window[1], policy=policy, cube=cube)
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from .recommend import findings_frame, recommend, render_findings
+
+    findings = recommend(_evidence(args))
+    if args.format == "csv":
+        text = to_csv(findings_frame(findings))
+    elif args.format == "json":
+        text = json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False, default=str) + "\n"
+    else:
+        text = render_findings(findings)
+    _emit(text, args.output)
+    return 0
+
+
+def _suppress(args: argparse.Namespace) -> int:
+    from .suppress import suppression_list, to_crm_csv
+
+    table = suppression_list(_evidence(args))
+    _emit(to_crm_csv(table), args.output)
+    print(f"{len(table):,} contact(s) to exclude", file=sys.stderr)
     return 0
 
 

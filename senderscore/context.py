@@ -7,18 +7,24 @@ display what the returned :class:`ReportContext` holds.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from .alerts import at_or_below, check_band
 from .cube import Cube, build_cube
 from .dates import parse_window
+from .domains import domain_table
 from .errors import InputError
+from .evidence import gather
 from .load import LoadReport, load_enrollments
 from .paths import resolve_input
 from .policy import Policy, load_policy
+from .recommend import recommend
 from .scores import PERIODS, rollup, score_table, sender_scores, window
+from .suppress import suppression_list
+from .trends import trend_table
 
 
 @dataclass
@@ -37,6 +43,13 @@ class ReportContext:
     by_user_sequence: pd.DataFrame
     trend: pd.DataFrame
     team: pd.Series
+    findings: list = field(default_factory=list)
+    cleanup: pd.DataFrame = field(default_factory=pd.DataFrame)
+    domains: pd.DataFrame = field(default_factory=pd.DataFrame)
+    providers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alert_band: str = ""
+    show_emails: bool = False
 
     @property
     def period_label(self) -> str:
@@ -73,6 +86,8 @@ def prepare_report(
     policy_path: str = "",
     users: list[str] | str | None = None,
     period: str = "month",
+    alert_band: str = "",
+    show_emails: bool = False,
 ) -> ReportContext:
     """Load, validate and score everything the report shows.
 
@@ -89,15 +104,44 @@ def prepare_report(
     path = resolve_input(input_path)
     enrollments, load = load_enrollments(path, policy=policy)
     cube = select_users(build_cube(enrollments, date_field=date_field, policy=policy), users)
+    enrollments = enrollments[enrollments["user_id"].isin(cube.users["user_id"])]
     start, end = _resolve(cube, start, end)
     by_user = sender_scores(cube, start=start, end=end, by="user", policy=policy)
     by_user_sequence = sender_scores(cube, start=start, end=end, by="user-sequence", policy=policy)
-    trend = sender_scores(cube, start=start, end=end, by="user", policy=policy, period=period)
+    trend = trend_table(cube, period=period, start=start, end=end, policy=policy)
     totals = rollup(window(cube, start, end).assign(team="all"), ["team"])
     team = score_table(totals, policy).iloc[0] if len(totals) else pd.Series(dtype=object)
-    return ReportContext(
-        path, load, policy, cube, start, end, date_field, period, by_user, by_user_sequence, trend, team
+    ctx = ReportContext(
+        path,
+        load,
+        policy,
+        cube,
+        start,
+        end,
+        date_field,
+        period,
+        by_user,
+        by_user_sequence,
+        trend,
+        team,
+        alert_band=check_band(alert_band, policy) if alert_band else "",
+        show_emails=show_emails,
     )
+    if start is not None:
+        _add_evidence(ctx, enrollments)
+    return ctx
+
+
+def _add_evidence(ctx: ReportContext, enrollments: pd.DataFrame) -> None:
+    """Findings, the clean-up list, recipient domains and alerts: the evidence sections."""
+    ev = gather(enrollments, start=ctx.start, end=ctx.end, policy=ctx.policy, cube=ctx.cube)
+    ctx.findings = recommend(ev)
+    ctx.cleanup = suppression_list(ev, mask=not ctx.show_emails)
+    counted = enrollments[ev.in_window.to_numpy()]
+    ctx.domains = domain_table(counted)
+    ctx.providers = domain_table(counted, by="provider")
+    if ctx.alert_band:
+        ctx.alerts = at_or_below(ctx.by_user, ctx.alert_band, ctx.policy)
 
 
 def _resolve(cube: Cube, start: dt.date | None, end: dt.date | None) -> tuple[dt.date | None, dt.date | None]:

@@ -12,16 +12,23 @@ from IPython.display import HTML
 
 from . import charts
 from .context import ReportContext, prepare_report
+from .evidence_sections import alerts, cleanup, domains, recommendations, trend_changes
 from .sections import drilldown, header, methodology, team_summary, user_table
 
 __all__ = [
+    "alerts",
+    "cleanup",
+    "domain_chart",
+    "domains",
     "drilldown",
     "header",
     "methodology",
     "prepare",
     "rate_chart",
+    "recommendations",
     "score_chart",
     "team_summary",
+    "trend_changes",
     "trend_chart",
     "user_table",
 ]
@@ -37,11 +44,15 @@ def prepare(
     policy_path: str = "",
     users: list | str | None = None,
     period: str = "month",
+    alert_band: str = "",
+    show_emails: bool = False,
 ) -> ReportContext:
     """Compute the report (see :func:`senderscore.context.prepare_report`) and switch charts to
     offline SVG rendering."""
     charts.use_offline_renderer()
-    return prepare_report(input_path, start_date, end_date, date_field, policy_path, users, period)
+    return prepare_report(
+        input_path, start_date, end_date, date_field, policy_path, users, period, alert_band, show_emails
+    )
 
 
 def score_chart(ctx: ReportContext):
@@ -57,3 +68,8 @@ def rate_chart(ctx: ReportContext):
 def trend_chart(ctx: ReportContext):
     """Score, reply rate and bounce rate per week or month."""
     return charts.trend_chart(ctx.trend, ctx.policy) if len(ctx.trend) else EMPTY
+
+
+def domain_chart(ctx: ReportContext):
+    """Bounce rate of the busiest recipient domains, typo domains in red."""
+    return charts.domain_chart(ctx.domains, ctx.policy) if len(ctx.domains) else EMPTY

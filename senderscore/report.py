@@ -19,7 +19,7 @@ import papermill as pm
 from nbconvert import HTMLExporter
 
 from . import paths
-from .context import prepare_report
+from .context import ReportContext, prepare_report
 from .errors import InputError, ReportError
 from .paths import resolve_input
 
@@ -32,6 +32,7 @@ class ReportResult:
 
     html: Path | None
     notebook: Path | None
+    context: ReportContext | None = None
 
 
 def check_parameters(parameters: dict, notebook: Path) -> None:
@@ -62,6 +63,8 @@ def run_report(
     formats: tuple[str, ...] = ("html",),
     notebook: Path | None = None,
     progress: bool = True,
+    alert_band: str = "Low",
+    show_emails: bool = False,
 ) -> ReportResult:
     """Execute the report notebook and write ``sender-score_<start>_<end>.html`` (and/or ``.ipynb``).
 
@@ -79,15 +82,17 @@ def run_report(
         "users": list(users or []),
         "period": period,
         "output_dir": str(output_dir),
+        "alert_band": alert_band,
+        "show_emails": bool(show_emails),
     }
     check_parameters(parameters, notebook)
     # Validating before the kernel starts: clear messages, and the resolved window for the file name.
-    ctx = prepare_report(path, start_date, end_date, date_field, policy_path, users, period)
+    ctx = prepare_report(path, start_date, end_date, date_field, policy_path, users, period, alert_band, show_emails)
     out_dir = Path(output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = report_name(ctx.start, ctx.end)
     executed = _execute(notebook, parameters, out_dir, stem, progress)
-    result = ReportResult(None, None)
+    result = ReportResult(None, None, ctx)
     if "html" in formats:
         result.html = _atomic_write(out_dir / f"{stem}.html", export_html(executed))
     if "ipynb" in formats:

@@ -134,7 +134,7 @@ def generate_sample(rows: int = 8000, seed: int = 42) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     users = _users(rng, max(15, rows // 20_000))
     sequences = _sequences(rng, max(30, rows // 5_000))
-    frame = _enrollments(rng, int(rows), users, sequences)
+    frame = _fresh_after_bounce(_enrollments(rng, int(rows), users, sequences))
     frame = pd.concat([frame, _reenrollments(rng, frame, users, sequences)], ignore_index=True)
     frame = frame.sort_values("enrolled_at", kind="stable").reset_index(drop=True)
     frame["enrollment_id"] = (3_000_000_000 + np.arange(len(frame)) * 7 + seed % 7).astype(str)
@@ -226,14 +226,24 @@ def _enrollments(rng: np.random.Generator, n: int, users: pd.DataFrame, seqs: pd
     # user x sequence rows pass the 101-ended floor and others do not).
     mine = np.array([rng.choice(len(seqs), 5, replace=False, p=seqs["weight"]) for _ in range(len(users))])
     s = mine[u, rng.choice(5, n, p=[0.4, 0.25, 0.15, 0.12, 0.08])]
-    contacts = rng.integers(0, max(50, int(n * 0.85)), n)  # some contacts are enrolled more than once
-    domains = _domains(np.random.default_rng(int(rng.integers(1 << 31))), max(50, int(n * 0.85)))[contacts]
+    pool = max(50, int(n * 0.85))
+    contacts = rng.integers(0, pool, n)  # some contacts are enrolled more than once
+    # Dormant contacts: a small pool enrolled again and again that never opens anything.
+    dormant = rng.random(n) < 0.015
+    contacts[dormant] = pool + rng.integers(0, max(20, n // 200), dormant.sum())
+    domains = _domains(np.random.default_rng(int(rng.integers(1 << 31))), pool + max(20, n // 200))[contacts]
     start = END - pd.Timedelta(days=DAYS)
     offset = rng.uniform(0, DAYS * 86_400, n)
     enrolled = start + pd.to_timedelta(np.round(offset), unit="s")
     typo = np.isin(domains, list(TYPOS))
     p_bounce = np.clip(users["bounce"].to_numpy()[u] * seqs["bounce_mult"].to_numpy()[s], 0, 0.5)
     p_reply = np.clip(users["reply"].to_numpy()[u] * seqs["reply_mult"].to_numpy()[s], 0, 0.6)
+    # What changed: in the last 100 days one user buys a list (bounces more than double) and another
+    # rewrites their emails (replies double).
+    recent = offset > (DAYS - 100) * 86_400
+    first_regular = max(2, len(users) // 8)
+    p_bounce = np.where(recent & (u == first_regular), np.clip(p_bounce * 2 + 0.02, 0, 0.5), p_bounce)
+    p_reply = np.where(recent & (u == first_regular + 1), np.clip(p_reply * 2, 0, 0.6), p_reply)
     return _outcomes(
         rng,
         pd.DataFrame(
@@ -243,8 +253,9 @@ def _enrollments(rng: np.random.Generator, n: int, users: pd.DataFrame, seqs: pd
                 "contact": contacts,
                 "domain": domains,
                 "enrolled_at": enrolled,
-                "bounced": typo | (rng.random(n) < p_bounce),
-                "replied": rng.random(n) < p_reply,
+                "bounced": typo | (~dormant & (rng.random(n) < p_bounce)),
+                "replied": ~dormant & (rng.random(n) < p_reply),
+                "dormant": dormant,
             }
         ),
         users,
@@ -297,8 +308,8 @@ def _outcomes(rng: np.random.Generator, f: pd.DataFrame, users: pd.DataFrame, se
             "unenrolled_source": source,
             "step_error_type": error,
             "reply_count": replies,
-            "open_count": np.where(delivered, rng.poisson(2.0, n) + replies, 0),
-            "click_count": np.where(delivered, rng.poisson(0.3, n), 0),
+            "open_count": np.where(delivered & ~f["dormant"].to_numpy(), rng.poisson(2.0, n) + replies, 0),
+            "click_count": np.where(delivered & ~f["dormant"].to_numpy(), rng.poisson(0.3, n), 0),
             "meeting_count": np.isin(source, ("MEETING", "ACCOUNT_MEETING")).astype(np.int64),
             "user_idx": u,
             "seq_idx": s,
@@ -306,6 +317,21 @@ def _outcomes(rng: np.random.Generator, f: pd.DataFrame, users: pd.DataFrame, se
             "domain": f["domain"].to_numpy(),
         }
     )
+
+
+def _fresh_after_bounce(frame: pd.DataFrame) -> pd.DataFrame:
+    """A CRM suppresses most bounced and unsubscribed contacts: later random draws of such a
+    contact become a new contact, so that only :func:`_reenrollments` re-enrolls them."""
+    events = frame[frame["step_error_type"].isin(["BOUNCED", "UNSUBSCRIBED"])]
+    first = events.groupby("contact")["ended_at"].min()
+    after = frame["contact"].map(first)
+    later = (frame["enrolled_at"] > after).to_numpy()
+    frame = frame.copy()
+    fresh = frame["contact"].max() + 1 + np.arange(later.sum())
+    frame.loc[later, "contact"] = fresh
+    frame.loc[later, "contact_id"] = (100_000_000 + fresh).astype(str)
+    frame.loc[later, "contact_email"] = [f"c{c}@{d}" for c, d in zip(fresh, frame.loc[later, "domain"])]
+    return frame
 
 
 def _reenrollments(
@@ -329,6 +355,7 @@ def _reenrollments(
                     "enrolled_at": later.to_numpy(),
                     "bounced": rng.random(k) < bounce_again,
                     "replied": np.zeros(k, dtype=bool),
+                    "dormant": np.zeros(k, dtype=bool),
                 }
             )
         )

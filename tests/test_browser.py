@@ -27,8 +27,8 @@ def test_report_renders_offline(sample_report):
         page.route("**/*", route)
         page.goto(sample_report.as_uri(), wait_until="load")
         charts = page.locator(".jp-RenderedSVG svg")
-        assert charts.count() == 3  # score, rates, trend
-        for i in range(3):
+        assert charts.count() == 4  # score, rates, trend, domains
+        for i in range(4):
             assert charts.nth(i).locator("g.role-mark > *").count() > 0
             assert charts.nth(i).bounding_box()["width"] > 200
         assert page.locator('table[data-table="user-scores"] tbody tr').count() == len(expected)

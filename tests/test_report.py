@@ -22,7 +22,19 @@ def test_sample_report_is_offline_and_small(sample_report):
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=[\"']?https?:", html)
     assert "cdn" not in html.lower()
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4  # score, rates, trend, domains
+    for rule in (
+        "emailed_after_unsubscribe",
+        "reenrolled_after_bounce",
+        "high_bounce",
+        "low_reply",
+        "changed",
+        "needs_data",
+    ):
+        assert re.search(f"data-rule=[\"']{rule}[\"']", html), rule
+    assert "user(s) with an official score at or below Low" in html
+    assert 'data-table="cleanup"' in html and "***@" in html
+    assert not re.search(r"\bc\d+@", html)  # sample emails are c<number>@domain: all masked
     assert 'data-table="user-scores"' in html
     assert "input_path" not in html  # no code cells
 
@@ -70,6 +82,15 @@ def test_failing_cell_keeps_the_last_good_report(tmp_path, monkeypatch, cli):
     code, _, err = cli("report", SAMPLE, "--start", "2026-01-01", "--end", "2026-01-31", "--output-dir", out)
     assert code == 1 and "report failed" in err and "RuntimeError: boom" in err and "Traceback" not in err
     assert previous.read_text() == "last good report"
+
+
+def test_report_alert_exit_code(cli, tmp_path):
+    code, out, err = cli(
+        "report", SAMPLE, "--start", "2026-08-01", "--output-dir", tmp_path, "--fail-on-band", "Low", "--show-emails"
+    )
+    assert code == 3 and "wrote" in out and "ALERT:" in err
+    html = next(tmp_path.glob("*.html")).read_text()
+    assert "emails shown" in html
 
 
 def test_both_formats(tmp_path):

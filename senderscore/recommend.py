@@ -1,0 +1,356 @@
+"""Evidence, not tips: rule-based findings with the numbers behind them and their effect on
+the score, computed with the same policy.
+
+Each rule is one small function ``rule(evidence) -> list[Finding]``; :func:`recommend`
+runs them all. Severity: critical (compliance), high, medium, low.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from .evidence import Evidence, median_rate, never_engaged, reenrolled_after, typo_domains
+from .output import percent
+from .scores import score_table, sender_scores
+
+SEVERITIES = ("critical", "high", "medium", "low")
+MIN_DELIVERED = 20  # sequences with fewer delivered enrollments are too noisy to single out
+COMPARE_DAYS = 90  # "what changed": the last 90 days of the window against the 90 before
+REPLY_ADVICE = (
+    "Add personalisation tokens to the templates; split contacts into saved filters (segments) and "
+    "write to each; add content relevant to the recipient's company or industry (a recent post, a "
+    "case study)."
+)
+
+
+@dataclass
+class Finding:
+    """One recommendation: who, what, the evidence, the advice and the effect on the score."""
+
+    rule: str
+    severity: str
+    user_id: str
+    user_name: str
+    metric: str
+    summary: str
+    advice: str
+    sequence_id: str = ""
+    sequence_name: str = ""
+    evidence: dict = field(default_factory=dict)
+    rows: list[str] = field(default_factory=list)
+    score_before: float | None = None
+    score_after: float | None = None
+    band_before: str = ""
+    band_after: str = ""
+
+    @property
+    def effect(self) -> str:
+        """``'+6.0 points, Fair → Good'``, or '' when the finding has no score effect."""
+        if self.score_before is None or self.score_after is None:
+            return ""
+        change = round(self.score_after - self.score_before, 1) + 0.0  # + 0.0: no "-0.0"
+        text = f"{change:+.1f} points"
+        return text + (f", {self.band_before} → {self.band_after}" if self.band_before != self.band_after else "")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "effect": self.effect}
+
+
+def _with_effect(finding: Finding, before: pd.Series, after: pd.Series) -> Finding:
+    finding.score_before, finding.score_after = float(before["score"]), float(after["score"])
+    finding.band_before, finding.band_after = str(before["band"]), str(after["band"])
+    return finding
+
+
+def low_reply(ev: Evidence) -> list[Finding]:
+    """Reply rate under the good range: the user's weakest sequences against the medians."""
+    low = ev.policy.reply_good[0]
+    team_median = median_rate(ev.by_user_sequence, MIN_DELIVERED)
+    findings = []
+    for _, user in ev.by_user[ev.by_user["reply_rate"] < low].iterrows():
+        rows = ev.by_user_sequence[ev.by_user_sequence["user_id"] == user["user_id"]]
+        rows = rows[(rows["ended"] - rows["bounced"]) >= MIN_DELIVERED].sort_values("reply_rate", kind="stable")
+        user_median = median_rate(rows, MIN_DELIVERED)
+        worst = rows.head(3)
+        names = [f"{ev.sequence_name(s)} ({percent(r)})" for s, r in zip(worst["sequence_id"], worst["reply_rate"])]
+        finding = Finding(
+            "low_reply",
+            "high" if user["band"] == ev.policy.bands[-1][0] else "medium",
+            user["user_id"],
+            ev.user_name(user["user_id"]),
+            "reply_rate",
+            f"Reply rate {percent(user['reply_rate'])} is under the good range "
+            f"({low:.0%}-{ev.policy.reply_good[1]:.0%}).",
+            (
+                f"Start with {', '.join(names)}: your median sequence replies at {percent(user_median)}, "
+                f"the team's at {percent(team_median)}. "
+                if names
+                else ""
+            )
+            + REPLY_ADVICE,
+            evidence={
+                "reply_rate": user["reply_rate"],
+                "user_median": user_median,
+                "team_median": team_median,
+                "weakest_sequences": list(worst["sequence_id"]),
+            },
+            rows=list(worst["sequence_id"]),
+        )
+        if len(worst) and team_median > worst["reply_rate"].iloc[0]:
+            seq = worst.iloc[0]  # effect: the weakest sequence brought up to the team median
+            gained = round(team_median * (seq["ended"] - seq["bounced"])) - int(seq["replied"])
+            after = user.copy()
+            after["replied"] = user["replied"] + gained
+            finding = _with_effect(finding, user, _score_counts(ev, after))
+            finding.advice += (
+                f" Bringing {ev.sequence_name(seq['sequence_id'])} up to the team median "
+                f"would be worth {finding.effect}."
+            )
+        findings.append(finding)
+    return findings
+
+
+def _score_counts(ev: Evidence, row: pd.Series) -> pd.Series:
+    counts = pd.DataFrame({c: [int(row[c])] for c in ("ended", "bounced", "replied")})
+    return score_table(counts, ev.policy).iloc[0]
+
+
+def high_bounce(ev: Evidence) -> list[Finding]:
+    """Bounce rate at or above the good maximum: the contacts, domains and typos behind it."""
+    frame = ev.enrollments
+    typos = typo_domains(frame)
+    dormant = never_engaged(frame)
+    findings = []
+    rebounced = set(reenrolled_after(frame, "BOUNCED").index)
+    for _, user in ev.by_user[ev.by_user["bounce_rate"] >= ev.policy.bounce_good_max].iterrows():
+        mine = frame[frame["counted"] & (frame["user_id"] == user["user_id"])]
+        bounced = sorted(mine.loc[mine["bounced"] == 1, "contact_id"].unique())
+        # What a clean-up list would have caught before sending: contacts that had hard-bounced
+        # already, and addresses on typo domains.
+        caught = mine[mine.index.isin(rebounced) | mine["domain"].isin(typos.index)]
+        after = ev.rescore(user["user_id"], caught)
+        domains = mine.groupby("domain")["bounced"].agg(["size", "mean"])
+        bad = domains[(domains["size"] >= 3) & (domains["mean"] >= 2 * ev.policy.bounce_good_max)]
+        bad = bad[bad.index != ""].sort_values("size", ascending=False)
+        user_typos = sorted(set(mine["domain"]) & set(typos.index))
+        unengaged = sorted(set(mine["contact_id"]) & set(dormant.index))
+        contacts = sorted(caught["contact_id"].unique())
+        summary = f"Bounce rate {percent(user['bounce_rate'])} ({len(bounced)} hard-bounced contacts)."
+        if contacts:
+            summary += (
+                f" Removing the {len(contacts)} contact(s) a clean-up list catches (bounced before, typo "
+                f"domains) would have taken it to {percent(after['bounce_rate'])}."
+            )
+        else:
+            summary += " None had bounced before or sits on a typo domain: check the sources of these addresses."
+        finding = Finding(
+            "high_bounce",
+            "high",
+            user["user_id"],
+            ev.user_name(user["user_id"]),
+            "bounce_rate",
+            summary,
+            "Remove contacts that hard-bounced (see the clean-up list); fix or drop typo domains; watch the "
+            "domains below; filter out contacts that never engaged; use verified, consented addresses.",
+            evidence={
+                "bounced_contacts": len(bounced),
+                "caught_contacts": len(contacts),
+                "bounce_rate": user["bounce_rate"],
+                "bounce_rate_after": after["bounce_rate"],
+                "high_bounce_domains": {d: round(float(r), 3) for d, r in bad["mean"].head(5).items()},
+                "typo_domains": {d: typos[d] for d in user_typos},
+                "never_engaged_contacts": len(unengaged),
+            },
+            rows=bounced,
+        )
+        findings.append(_with_effect(finding, user, after))
+    return findings
+
+
+def _reenrolled(ev: Evidence, error: str, rule: str, severity: str, what: str, advice: str) -> list[Finding]:
+    later = reenrolled_after(ev.enrollments, error)
+    later = later[(later["enrolled_day"] >= ev.start) & (later["enrolled_day"] <= ev.end)]
+    findings = []
+    for user_id, rows in later.groupby("user_id", sort=True):
+        contacts = sorted(rows["contact_id"].unique())
+        finding = Finding(
+            rule,
+            severity,
+            str(user_id),
+            ev.user_name(str(user_id)),
+            "compliance",
+            f"{len(contacts)} contact(s) enrolled again after {what} ({len(rows)} enrollment(s)).",
+            advice,
+            evidence={
+                "contacts": len(contacts),
+                "enrollments": len(rows),
+                "first_event": str(rows["event_at"].min().date()),
+            },
+            rows=contacts,
+        )
+        user = ev.by_user.set_index("user_id")
+        if user_id in user.index:
+            finding = _with_effect(finding, user.loc[user_id], ev.rescore(str(user_id), rows))
+        findings.append(finding)
+    return findings
+
+
+def rebounce(ev: Evidence) -> list[Finding]:
+    """Contacts enrolled again after a hard bounce."""
+    return _reenrolled(
+        ev,
+        "BOUNCED",
+        "reenrolled_after_bounce",
+        "high",
+        "a hard bounce",
+        "A hard-bounced address will bounce again: suppress it before enrolling (clean-up list).",
+    )
+
+
+def after_unsubscribe(ev: Evidence) -> list[Finding]:
+    """Contacts emailed again after unsubscribing: a compliance risk."""
+    return _reenrolled(
+        ev,
+        "UNSUBSCRIBED",
+        "emailed_after_unsubscribe",
+        "critical",
+        "unsubscribing",
+        "These contacts asked not to be contacted: emailing them again is a compliance risk. "
+        "Exclude unsubscribed contacts from every sequence (clean-up list).",
+    )
+
+
+def needs_data(ev: Evidence) -> list[Finding]:
+    """Users without an official score: how many more ended enrollments they need."""
+    floor = ev.policy.min_ended_user
+    return [
+        Finding(
+            "needs_data",
+            "low",
+            u["user_id"],
+            ev.user_name(u["user_id"]),
+            "eligibility",
+            f"Needs {floor - int(u['ended'])} more ended enrollments for an official score "
+            f"({int(u['ended'])} of {floor}); provisional score {u['score']:.1f} "
+            f"(range {u['score_low']:.0f}-{u['score_high']:.0f}), {u['band']}.",
+            "Treat this score as provisional; compare again once the user has enough ended enrollments.",
+            evidence={"ended": int(u["ended"]), "needed": floor - int(u["ended"])},
+        )
+        for _, u in ev.by_user[~ev.by_user["eligible"]].iterrows()
+    ]
+
+
+def changed(ev: Evidence) -> list[Finding]:
+    """A user whose band moved between the previous and the current period of equal length."""
+    current_start = max(ev.start, ev.end - dt.timedelta(days=COMPARE_DAYS - 1))
+    length = (ev.end - current_start).days + 1
+    previous_end = current_start - dt.timedelta(days=1)
+    previous_start = previous_end - dt.timedelta(days=length - 1)
+    now = sender_scores(ev.cube, start=current_start, end=ev.end, policy=ev.policy).set_index("user_id")
+    before = sender_scores(ev.cube, start=previous_start, end=previous_end, policy=ev.policy).set_index("user_id")
+    rank = {name: i for i, name in enumerate(ev.policy.band_names)}
+    findings = []
+    for user_id in sorted(set(now.index) & set(before.index)):
+        cur, prev = now.loc[user_id], before.loc[user_id]
+        step = rank[cur["band"]] - rank[prev["band"]]  # > 0: fell
+        if step == 0 or not (cur["eligible"] and prev["eligible"]):
+            continue
+        drivers = _drivers(
+            ev, user_id, (current_start, ev.end), (previous_start, previous_end), float(cur["score"] - prev["score"])
+        )
+        severity = "high" if step > 0 and cur["band"] == ev.policy.bands[-1][0] else "medium" if step > 0 else "low"
+        verb = "fell" if step > 0 else "rose"
+        finding = Finding(
+            "changed",
+            severity,
+            user_id,
+            ev.user_name(user_id),
+            "score",
+            f"Score {verb} from {prev['score']:.1f} ({prev['band']}, {previous_start} to {previous_end}) "
+            f"to {cur['score']:.1f} ({cur['band']}, {current_start} to {ev.end}).",
+            "Look first at the sequences that explain most of the change: "
+            + "; ".join(f"{ev.sequence_name(s)} ({p:+.1f} points)" for s, p in drivers)
+            + ".",
+            evidence={
+                "previous": prev["score"],
+                "current": cur["score"],
+                "reply_rate": [prev["reply_rate"], cur["reply_rate"]],
+                "bounce_rate": [prev["bounce_rate"], cur["bounce_rate"]],
+                "drivers": {s: round(p, 1) for s, p in drivers},
+            },
+            rows=[s for s, _ in drivers],
+        )
+        findings.append(_with_effect(finding, prev, cur))
+    return findings
+
+
+def _drivers(ev: Evidence, user_id: str, current: tuple, previous: tuple, change: float) -> list[tuple[str, float]]:
+    """The (at most three) sequences that explain most of a score ``change``: per sequence, the
+    current score minus the score with that sequence's counts put back to the previous
+    period's; only sequences worth a tenth of the change or more, in its direction."""
+    fell = change < 0
+
+    def counts(window: tuple) -> pd.DataFrame:
+        table = sender_scores(ev.cube, start=window[0], end=window[1], by="user-sequence", policy=ev.policy)
+        return table[table["user_id"] == user_id].set_index("sequence_id")[["ended", "bounced", "replied"]]
+
+    now, before = counts(current), counts(previous)
+    index = now.index.union(before.index)
+    now, before = now.reindex(index, fill_value=0), before.reindex(index, fill_value=0)
+    total = now.sum()
+    score = _score_counts(ev, total)["score"]
+    # One scored row per sequence: the total with that sequence put back to its previous counts.
+    swapped = score_table(total.to_numpy() - now + before, ev.policy)["score"]
+    effects = [(s, float(score - swapped.loc[s])) for s in index]
+    effects.sort(key=lambda item: item[1] if fell else -item[1])
+    return [(s, p) for s, p in effects[:3] if (p < 0 if fell else p > 0) and abs(p) >= abs(change) / 10]
+
+
+RULES = (after_unsubscribe, rebounce, high_bounce, low_reply, changed, needs_data)
+
+
+def recommend(ev: Evidence) -> list[Finding]:
+    """Every rule's findings, most severe first, then by user."""
+    findings = [finding for rule in RULES for finding in rule(ev)]
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.user_name, f.rule))
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """Findings as a flat table (evidence and rows as text), for CSV and HTML."""
+    columns = [
+        "severity",
+        "rule",
+        "user_id",
+        "user_name",
+        "sequence_id",
+        "metric",
+        "summary",
+        "effect",
+        "advice",
+        "score_before",
+        "score_after",
+        "band_before",
+        "band_after",
+        "rows",
+    ]
+    records = [{**f.to_dict(), "rows": "; ".join(map(str, f.rows))} for f in findings]
+    return pd.DataFrame(records, columns=columns)
+
+
+def render_findings(findings: list[Finding]) -> str:
+    """Findings for the terminal, most severe first."""
+    if not findings:
+        return "No findings: nothing in this window calls for action.\n"
+    lines = []
+    for f in findings:
+        where = f" / {f.sequence_name or f.sequence_id}" if f.sequence_id else ""
+        lines.append(f"[{f.severity.upper()}] {f.user_name}{where} ({f.rule}): {f.summary}")
+        if f.effect:
+            lines.append(f"    effect: {f.effect}")
+        lines.append(f"    advice: {f.advice}")
+    counts = pd.Series([f.severity for f in findings]).value_counts()
+    lines.append("\n" + ", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES))
+    return "\n".join(lines) + "\n"
