@@ -20,6 +20,7 @@ from .load import LoadReport, load_enrollments
 from .output import to_csv, to_json, to_terminal
 from .policy import load_policy
 from .sample import write_sample
+from .scan import pick_engine, scan_cube
 from .scores import sender_scores
 
 
@@ -44,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--format", choices=["table", "csv", "json"], default="table")
     score.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
     score.add_argument("--rejects", type=Path, help="with --on-bad-rows skip: where rejected rows go")
+    score.add_argument(
+        "--engine",
+        choices=["auto", "pandas", "duckdb", "polars"],
+        default="auto",
+        help="auto (default): DuckDB for files over 100 MB, pandas otherwise",
+    )
+    score.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked")
     score.add_argument(
         "--fail-on-band",
         metavar="BAND",
@@ -140,11 +148,17 @@ def main(argv: list[str] | None = None) -> int:
 def _score(args: argparse.Namespace) -> int:
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
     policy = load_policy(args.policy)
-    enrollments, report = load_enrollments(
-        args.input, on_bad_rows=args.on_bad_rows, policy=policy, encoding=args.encoding
-    )
-    _write_rejects(report, args)
-    cube = build_cube(enrollments, date_field=args.date_field, policy=policy)
+    engine = pick_engine(args.input, args.engine, verbose=args.verbose)
+    if engine == "pandas":
+        enrollments, report = load_enrollments(
+            args.input, on_bad_rows=args.on_bad_rows, policy=policy, encoding=args.encoding
+        )
+        _write_rejects(report, args)
+        cube = build_cube(enrollments, date_field=args.date_field, policy=policy)
+    else:
+        cube, report = scan_cube(
+            args.input, engine=engine, date_field=args.date_field, policy=policy, on_bad_rows=args.on_bad_rows
+        )
     table = sender_scores(cube, start=window[0], end=window[1], by=args.by, policy=policy)
     meta = {
         "by": args.by,

@@ -60,8 +60,17 @@ def as_text(values: pd.Series) -> pd.Series:
         return values.map(lambda v: "" if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v)).astype(
             object
         )
-    text = values.astype(object).where(values.notna(), "")
-    return text.map(str).str.strip().astype(object)
+    if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(str).astype(object)
+    # astype(str) converts in one C loop; a Python-level map over millions of cells is ~10x slower.
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip().astype(object)
+
+
+def is_blank(values: pd.Series) -> pd.Series:
+    """True where a cell is missing or only whitespace, without converting typed columns to text."""
+    if not pd.api.types.is_object_dtype(values.dtype) and not pd.api.types.is_string_dtype(values.dtype):
+        return values.isna()
+    return as_text(values) == ""
 
 
 class _Checker:
@@ -129,6 +138,10 @@ def convert(raw: RawTable, mapping: dict[str, str], timezone: str) -> tuple[pd.D
 
 
 def _counts(values: pd.Series, column: str, check: _Checker) -> pd.Series:
+    if pd.api.types.is_integer_dtype(values.dtype):  # typed (Parquet): only the sign can be wrong
+        bad = values < 0
+        check.flag(bad, column, values, "expected a whole number >= 0 (blank means 0)")
+        return values.where(~bad, 0).astype(np.int64)
     text = as_text(values)
     numbers = pd.to_numeric(text.where(text != "", "0"), errors="coerce")
     bad = numbers.isna() | (numbers < 0) | (numbers.fillna(0) % 1 != 0)
@@ -138,10 +151,10 @@ def _counts(values: pd.Series, column: str, check: _Checker) -> pd.Series:
 
 def _check_rows(out: pd.DataFrame, frame: pd.DataFrame, check: _Checker) -> None:
     ended = out["state"].isin(schema.ENDED_STATES)
-    missing_start = out["enrolled_at"].isna() & (as_text(frame["enrolled_at"]) == "")
+    missing_start = out["enrolled_at"].isna() & is_blank(frame["enrolled_at"])
     check.flag(missing_start, "enrolled_at", frame["enrolled_at"], "enrolled_at is empty; every enrollment has one")
     if "ended_at" in frame:
-        blank_end = as_text(frame["ended_at"]) == ""
+        blank_end = is_blank(frame["ended_at"])
         check.flag(
             ended & blank_end,
             "ended_at",

@@ -1,0 +1,183 @@
+"""Large files without pandas: DuckDB (CSV or Parquet, out of core) or polars (Parquet) scans
+the file, checks every row with the same narwhals expressions, and builds the cube.
+
+Row-level messages with line numbers come from the pandas path (``senderscore validate``);
+here each check is counted, and rows that fail are rejected (``skip``) or stop the load
+(``error``), so that rows read = used + rejected + duplicates collapsed still holds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import narwhals as nw
+
+from . import schema
+from .cube import Cube
+from .engines import cube_from_frame
+from .errors import InputError
+from .load import LoadReport
+from .policy import Policy, load_policy
+from .read import file_kind
+
+ENGINES = ("auto", "pandas", "duckdb", "polars")
+AUTO_BYTES = 100 * 1024 * 1024  # files larger than this go to DuckDB under --engine auto
+
+
+def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False) -> str:
+    """The engine to use: ``auto`` takes DuckDB for files over 100 MB, pandas otherwise."""
+    if engine not in ENGINES:
+        raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}.")
+    if engine == "auto":
+        path = Path(str(source))
+        large = path.exists() and path.stat().st_size > AUTO_BYTES
+        engine = "duckdb" if large else "pandas"
+        if verbose:
+            print(f"senderscore: engine auto -> {engine} ({path.stat().st_size / 1e6:.0f} MB)", file=sys.stderr)
+    return engine
+
+
+def _columns(names: list[str], source: str) -> dict[str, str]:
+    mapping = {c: schema.ALIASES[schema.normalize_name(c)] for c in names if schema.normalize_name(c) in schema.ALIASES}
+    missing = [c for c in schema.REQUIRED if c not in mapping.values()]
+    if missing:
+        raise InputError(
+            f"{source}: missing required column(s) {', '.join(missing)}; found "
+            f"{', '.join(repr(c) for c in names)}. Run `senderscore validate` for suggestions."
+        )
+    return mapping
+
+
+def duckdb_frame(path: Path, policy: Policy) -> Any:
+    """A DuckDB relation with canonical columns and typed timestamps (session in the report zone)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{policy.timezone}'")  # naive timestamps are in the report zone
+    kind = file_kind(path)
+    reader = "read_parquet" if kind == "parquet" else "read_csv"
+    options = "" if kind == "parquet" else ", header = true, all_varchar = true"
+    source = f"{reader}('{str(path).replace(chr(39), chr(39) * 2)}'{options})"
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall())
+    mapping = _columns(list(types), str(path))
+    select = [
+        _duckdb_column(original, canonical, types[original])
+        for original, canonical in mapping.items()
+        if canonical not in UNUSED
+    ]
+    # One scan of the file into a temporary table (DuckDB spills it to disk when large); every
+    # check and the cube then read that table instead of parsing the file again.
+    con.execute(f"CREATE TEMP TABLE enrollments AS SELECT {', '.join(select)} FROM {source}")
+    return con.table("enrollments")
+
+
+UNUSED = ("contact_email", "company_id")  # not needed for scores
+
+
+def _duckdb_column(original: str, canonical: str, kind: str) -> str:
+    column = '"' + original.replace('"', '""') + '"'
+    if canonical in schema.TIMESTAMP_COLUMNS:
+        if kind.startswith("TIMESTAMP"):  # typed (Parquet); naive ones are in the session's zone
+            return f"CAST({column} AS TIMESTAMPTZ) AS {canonical}"
+        return (
+            f"CASE WHEN regexp_full_match({column}, '-?[0-9]{{12,13}}') "
+            f"THEN to_timestamp(CAST({column} AS BIGINT) / 1000.0) "
+            f"ELSE TRY_CAST({column} AS TIMESTAMPTZ) END AS {canonical}"
+        )
+    if canonical in schema.COUNT_COLUMNS:
+        if "INT" in kind:
+            return f"CAST({column} AS BIGINT) AS {canonical}"
+        return f"TRY_CAST(NULLIF(TRIM({column}), '') AS BIGINT) AS {canonical}"
+    if kind == "VARCHAR":
+        return f"NULLIF(TRIM({column}), '') AS {canonical}"
+    return f"CAST({column} AS VARCHAR) AS {canonical}"
+
+
+def polars_frame(path: Path, policy: Policy) -> Any:
+    """A polars LazyFrame with canonical columns (Parquet files)."""
+    import polars as pl
+
+    if file_kind(path) != "parquet":
+        raise InputError(f"{path}: the polars engine reads Parquet; use --engine duckdb for CSV.")
+    frame = pl.scan_parquet(path)
+    mapping = _columns(frame.collect_schema().names(), str(path))
+    return frame.select([pl.col(o).alias(c) for o, c in mapping.items()])
+
+
+CHECKS: dict[str, Any] = {}
+
+
+def row_checks(columns: list[str]) -> dict[str, nw.Expr]:
+    """Reason -> expression true on rows that fail it (the same checks as the pandas path)."""
+    ended = nw.col("state").fill_null("").str.to_uppercase().is_in(list(schema.ENDED_STATES))
+    checks = {f"{c} is empty": nw.col(c).is_null() for c in schema.ID_COLUMNS}
+    checks["state is not one of " + ", ".join(schema.STATES)] = ~nw.col("state").fill_null("").str.to_uppercase().is_in(
+        list(schema.STATES)
+    )
+    checks["enrolled_at is empty or not a timestamp"] = nw.col("enrolled_at").is_null()
+    if "ended_at" in columns:
+        checks["ended_at is empty or not a timestamp on an ended enrollment"] = ended & nw.col("ended_at").is_null()
+        checks["ended_at is before enrolled_at"] = (nw.col("ended_at") < nw.col("enrolled_at")).fill_null(False)
+    for column in ("unenrolled_source", "step_error_type"):
+        if column in columns:
+            value = nw.col(column).fill_null("").str.to_uppercase()
+            checks[f"{column} is not an allowed value"] = ~(value.is_in(list(schema.ENUMS[column])) | (value == ""))
+    for column in schema.COUNT_COLUMNS:
+        if column in columns:
+            checks[f"{column} is negative"] = (nw.col(column) < 0).fill_null(False)
+    return checks
+
+
+def scan_cube(
+    path: str | Path,
+    *,
+    engine: str,
+    date_field: str = "ended_at",
+    policy: Policy | str | None = None,
+    on_bad_rows: str = "error",
+) -> tuple[Cube, LoadReport]:
+    """Read ``path`` with DuckDB or polars, check every row, and build the cube."""
+    policy = load_policy(policy)
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file. Check the path (relative to {Path.cwd()}).")
+    native = duckdb_frame(path, policy) if engine == "duckdb" else polars_frame(path, policy)
+    frame = nw.from_native(native)
+    checks = row_checks(list(frame.columns))
+    bad_any = nw.any_horizontal(*checks.values(), ignore_nulls=True)
+    counts = frame.select(
+        nw.len().alias("rows"),
+        *[e.cast(nw.Int64).sum().alias(r) for r, e in checks.items()],
+        bad_any.cast(nw.Int64).sum().alias("_bad"),
+    )
+    counts = (counts.collect() if isinstance(counts, nw.LazyFrame) else counts).to_pandas().iloc[0]
+    found = {reason: int(n) for reason, n in counts.items() if reason not in ("rows", "_bad") and n}
+    if found and on_bad_rows == "error":
+        lines = "\n".join(f"  {n:,} row(s): {reason}" for reason, n in found.items())
+        raise InputError(
+            f"{path}: {int(counts['_bad']):,} bad row(s)\n{lines}\nRun `senderscore validate {path}` "
+            "for each row's line and value, or pass --on-bad-rows skip."
+        )
+    good = frame.filter(~bad_any) if int(counts["_bad"]) else frame
+    unique = good
+    used = int(counts["rows"]) - int(counts["_bad"])
+    distinct_ids = _count(good.select("enrollment_id").unique())
+    if distinct_ids != used:  # only then pay for a full-row unique: identical repeats collapse
+        unique = good.unique()
+        used = _count(unique)
+    if distinct_ids != used:
+        raise InputError(
+            f"{path}: {used - distinct_ids:,} enrollment_id(s) repeat with different content; "
+            f"run `senderscore validate {path}` to see them."
+        )
+    rows, rejected = int(counts["rows"]), int(counts["_bad"])
+    report = LoadReport(str(path), rows, used, rejected, rows - rejected - used, {}, [], where="row")
+    return cube_from_frame(unique.to_native(), date_field=date_field, policy=policy), report
+
+
+def _count(frame: Any) -> int:
+    result = frame.select(nw.len())
+    result = result.collect() if isinstance(result, nw.LazyFrame) else result
+    return int(result.item())

@@ -1,0 +1,144 @@
+"""The same cube and the same tables on pandas, DuckDB, polars and PySpark."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import HEADER, SAMPLE, bounced, frame, replied, rows, write_csv
+
+from senderscore import InputError, Policy, build_cube, load_enrollments, sender_scores
+from senderscore.engines import cube_from_frame
+from senderscore.scan import pick_engine, scan_cube
+
+
+def tricky() -> pd.DataFrame:
+    """Window edges, offsets, lower case, every outcome, epoch milliseconds."""
+    return frame(
+        rows(3, ended_at="2026-03-31T23:30:00-05:00", state="finished"),
+        replied(2, user_id="u2", ended_at="2026-04-01T00:10:00+02:00", sequence_id="s2"),
+        bounced(2, reply_count=2, ended_at="1775000000000"),
+        rows(1, state="UNENROLLED", unenrolled_source="ACCOUNT_REPLY", user_id="u2"),
+        rows(1, state="UNENROLLED", unenrolled_source="THREAD_REPLY"),
+        rows(1, state="UNENROLLED", unenrolled_source="ERROR", step_error_type="UNSUBSCRIBED"),
+        rows(2, state="EXECUTING", ended_at=""),
+    )
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("engines")
+    data = tricky()
+    csv = folder / "tricky.csv"
+    data.to_csv(csv, index=False)
+    parquet = folder / "tricky.parquet"
+    load_enrollments(data).enrollments.drop(columns=["source_row"]).to_parquet(parquet)
+    return {"csv": csv, "parquet": parquet}
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+@pytest.mark.parametrize(("engine", "kind"), [("duckdb", "csv"), ("duckdb", "parquet"), ("polars", "parquet")])
+def test_file_engines_match_pandas(files, engine, kind, zone):
+    policy = Policy(timezone=zone)
+    expected = build_cube(load_enrollments(files[kind], policy=policy).enrollments, policy=policy)
+    cube, report = scan_cube(files[kind], engine=engine, policy=policy)
+    pd.testing.assert_frame_equal(cube.counts, expected.counts)
+    assert report.rows_read == report.rows_used == 12
+    for by in ("user", "sequence", "user-sequence"):
+        pd.testing.assert_frame_equal(
+            sender_scores(cube, by=by, policy=policy, end="2026-03-31"),
+            sender_scores(expected, by=by, policy=policy, end="2026-03-31"),
+        )
+
+
+def test_sample_is_identical_on_duckdb_and_polars(tmp_path):
+    enrollments = load_enrollments(SAMPLE).enrollments
+    expected = build_cube(enrollments)
+    parquet = tmp_path / "sample.parquet"
+    enrollments.drop(columns=["source_row"]).to_parquet(parquet)
+    for engine, path in (("duckdb", SAMPLE), ("duckdb", parquet), ("polars", parquet)):
+        cube, _ = scan_cube(path, engine=engine)
+        pd.testing.assert_frame_equal(cube.counts, expected.counts)
+        pd.testing.assert_frame_equal(cube.users, expected.users)
+        pd.testing.assert_frame_equal(
+            sender_scores(cube, by="user-sequence"), sender_scores(expected, by="user-sequence")
+        )
+
+
+def test_bad_rows_are_counted_and_skipped(tmp_path):
+    path = write_csv(
+        tmp_path / "bad.csv",
+        HEADER + "1,s1,u1,c1,2026-03-01,2026-03-10,FINISHED,,,0\n"
+        "2,s1,u1,c1,2026-03-01,2026-03-10,DONE,,,0\n3,s1,,c1,2026-03-01,2026-03-10,FINISHED,,,0\n"
+        "4,s1,u1,c1,2026-03-11,2026-03-10,FINISHED,,,0\n",
+    )
+    with pytest.raises(InputError, match=r"3 bad row\(s\)") as error:
+        scan_cube(path, engine="duckdb")
+    assert "1 row(s): state is not one of" in str(error.value) and "senderscore validate" in str(error.value)
+    cube, report = scan_cube(path, engine="duckdb", on_bad_rows="skip")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (4, 1, 3)
+    assert int(cube.counts["ended"].sum()) == 1
+
+
+def test_identical_duplicates_collapse_conflicts_fail(tmp_path):
+    line = "1,s1,u1,c1,2026-03-01,2026-03-10,FINISHED,,,0\n"
+    _, report = scan_cube(write_csv(tmp_path / "d.csv", HEADER + line * 3), engine="duckdb")
+    assert (report.rows_read, report.rows_used, report.duplicates_collapsed) == (3, 1, 2)
+    with pytest.raises(InputError, match="repeat with different content"):
+        scan_cube(
+            write_csv(tmp_path / "c.csv", HEADER + line + line.replace("FINISHED", "UNENROLLED")), engine="duckdb"
+        )
+
+
+def test_engine_choice(tmp_path, cli, capsys):
+    assert pick_engine(SAMPLE) == "pandas"
+    with pytest.raises(InputError, match="engine 'spark'"):
+        pick_engine(SAMPLE, "spark")
+    code, out, _ = cli("score", SAMPLE, "--engine", "duckdb", "--format", "csv")
+    assert code == 0 and out == cli("score", SAMPLE, "--format", "csv")[1]
+    with pytest.raises(InputError, match="polars engine reads Parquet"):
+        scan_cube(SAMPLE, engine="polars")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is in the test extras; CI installs it")
+    session = (
+        pyspark.SparkSession.builder.master("local[1]")
+        .appName("senderscore-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_matches_pandas(spark):
+    enrollments = load_enrollments(SAMPLE).enrollments
+    expected = build_cube(enrollments)
+    extra = load_enrollments(tricky().assign(open_count=0, click_count=0, meeting_count=0)).enrollments
+    combined = pd.concat([enrollments, extra], ignore_index=True)
+    cube = cube_from_frame(spark.createDataFrame(combined.drop(columns=["source_row"])))
+    both = build_cube(combined)
+    pd.testing.assert_frame_equal(cube.counts, both.counts)
+    assert len(cube.counts) > len(expected.counts)
+    pd.testing.assert_frame_equal(sender_scores(cube, by="user"), sender_scores(both, by="user"))
+
+
+@pytest.mark.parametrize(("start", "end"), [(None, None), ("2026-02-01", "2026-05-31"), ("2026-10-31", None)])
+def test_coarse_cube_gives_the_same_user_tables(start, end):
+    from senderscore.cube import coarsen
+
+    cube = build_cube(load_enrollments(SAMPLE).enrollments)
+    coarse = coarsen(cube)
+    assert len(coarse.counts) < len(cube.counts)
+    pd.testing.assert_frame_equal(
+        sender_scores(coarse, start=start, end=end), sender_scores(cube, start=start, end=end)
+    )
+    pd.testing.assert_frame_equal(
+        sender_scores(coarse, start=start, end=end, period="week"),
+        sender_scores(cube, start=start, end=end, period="week"),
+    )
