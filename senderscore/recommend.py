@@ -99,6 +99,7 @@ def low_reply(ev: Evidence) -> list[Finding]:
             },
             rows=list(worst["sequence_id"]),
         )
+        finding = _personalisation(ev, user["user_id"], finding)
         if len(worst) and team_median > worst["reply_rate"].iloc[0]:
             seq = worst.iloc[0]  # effect: the weakest sequence brought up to the team median
             gained = round(team_median * (seq["ended"] - seq["bounced"])) - int(seq["replied"])
@@ -111,6 +112,24 @@ def low_reply(ev: Evidence) -> list[Finding]:
             )
         findings.append(finding)
     return findings
+
+
+def _personalisation(ev: Evidence, user_id: str, finding: Finding) -> Finding:
+    """Where the data says whether emails were personalised: the user's reply rate with and without."""
+    frame = ev.enrollments
+    if "personalized" not in frame.columns:
+        return finding
+    mine = frame[frame["counted"] & (frame["user_id"] == user_id) & (frame["bounced"] == 0)]
+    rates = mine.groupby(mine["personalized"].astype("object"))["replied"].agg(["mean", "size"])
+    if True in rates.index and False in rates.index:
+        yes, no = rates.loc[True], rates.loc[False]
+        finding.evidence["reply_rate_personalized"] = float(yes["mean"])
+        finding.evidence["reply_rate_not_personalized"] = float(no["mean"])
+        finding.advice += (
+            f" This user's personalised emails got replies {percent(yes['mean'])} of the time "
+            f"({int(yes['size'])} delivered), the others {percent(no['mean'])} ({int(no['size'])})."
+        )
+    return finding
 
 
 def _score_counts(ev: Evidence, row: pd.Series) -> pd.Series:

@@ -138,6 +138,11 @@ def generate_sample(rows: int = 8000, seed: int = 42) -> pd.DataFrame:
     frame = pd.concat([frame, _reenrollments(rng, frame, users, sequences)], ignore_index=True)
     frame = frame.sort_values("enrolled_at", kind="stable").reset_index(drop=True)
     frame["enrollment_id"] = (3_000_000_000 + np.arange(len(frame)) * 7 + seed % 7).astype(str)
+    # Whether the email used personalisation tokens: drawn last, from its own stream, so every
+    # other column stays as it was; replied enrollments were personalised more often.
+    extra = np.random.default_rng(seed + 1)
+    replied = frame["reply_count"].to_numpy() > 0
+    frame["personalized"] = np.where(extra.random(len(frame)) < np.where(replied, 0.7, 0.45), "true", "false")
     return frame[_COLUMNS]
 
 
@@ -161,6 +166,7 @@ _COLUMNS = [
     "open_count",
     "click_count",
     "meeting_count",
+    "personalized",
 ]
 
 

@@ -34,12 +34,16 @@ OPTIONAL: tuple[str, ...] = (
     "open_count",
     "click_count",
     "meeting_count",
+    "personalized",
 )
 
 COLUMNS: tuple[str, ...] = REQUIRED + OPTIONAL
 ID_COLUMNS = ("enrollment_id", "sequence_id", "user_id", "contact_id")
 TIMESTAMP_COLUMNS = ("enrolled_at", "ended_at")
 COUNT_COLUMNS = ("reply_count", "open_count", "click_count", "meeting_count")
+FLAG_COLUMNS = ("personalized",)
+TRUE_WORDS = ("TRUE", "YES", "Y", "1")
+FALSE_WORDS = ("FALSE", "NO", "N", "0")
 TEXT_COLUMNS = ("sequence_name", "user_name", "user_email", "team", "contact_email", "company_id")
 
 STATES = ("EXECUTING", "PAUSED", "FINISHED", "UNENROLLED")
@@ -84,6 +88,7 @@ _ALIAS_LISTS: dict[str, tuple[str, ...]] = {
     "reply_count": ("hs_email_reply_count", "email reply count", "replies", "reply count"),
     "open_count": ("hs_email_open_count", "email open count", "opens", "open count"),
     "click_count": ("hs_email_click_count", "email click count", "clicks", "click count"),
+    "personalized": ("personalised", "personalization", "personalisation", "is personalized", "personalized email"),
     "meeting_count": (
         "hs_meeting_booked_count",
         "meeting booked count",

@@ -133,8 +133,21 @@ def convert(raw: RawTable, mapping: dict[str, str], timezone: str) -> tuple[pd.D
             out[column] = _counts(frame[column], column, check)
         elif column == "reply_count":
             out[column] = np.zeros(len(frame), dtype=np.int64)
+    for column in schema.FLAG_COLUMNS:
+        if column in frame:
+            out[column] = _flags(frame[column], column, check)
     _check_rows(out, frame, check)
     return out, check
+
+
+def _flags(values: pd.Series, column: str, check: _Checker) -> pd.Series:
+    """true/false/yes/no/1/0 in any case; blank = unknown."""
+    text = as_text(values).str.upper()
+    bad = ~text.isin((*schema.TRUE_WORDS, *schema.FALSE_WORDS, ""))
+    check.flag(bad, column, values, "expected true or false (yes/no, 1/0), or blank when unknown")
+    return text.map(lambda v: True if v in schema.TRUE_WORDS else False if v in schema.FALSE_WORDS else None).astype(
+        "boolean"
+    )
 
 
 def _counts(values: pd.Series, column: str, check: _Checker) -> pd.Series:

@@ -133,3 +133,24 @@ def test_sample_has_every_kind_of_finding():
     for finding in findings:  # every quoted effect is a recomputation under the same policy
         if finding.score_after is not None:
             assert 0 <= finding.score_after <= 100
+
+
+def test_low_reply_compares_personalised_emails_where_the_data_says():
+    data = frame(
+        replied(4, user_id="low", personalized="yes"),
+        rows(46, user_id="low", personalized="true"),
+        replied(1, user_id="low", personalized="no"),
+        rows(99, user_id="low", personalized="FALSE"),
+        rows(10, user_id="low", personalized=""),
+    )
+    (finding,) = by_rule(recommend(evidence(data)), "low_reply")
+    assert finding.evidence["reply_rate_personalized"] == pytest.approx(4 / 50)
+    assert finding.evidence["reply_rate_not_personalized"] == pytest.approx(1 / 100)
+    assert "personalised emails got replies 8.0 % of the time (50 delivered), the others 1.0 % (100)" in finding.advice
+
+
+def test_personalized_values_are_validated():
+    from senderscore import InputError
+
+    with pytest.raises(InputError, match=r"column 'personalized': value 'maybe': expected true or false"):
+        load_enrollments(frame(rows(1, personalized="maybe")))
