@@ -85,6 +85,9 @@ def run_module(*args: object, cwd: Path | None = None) -> subprocess.CompletedPr
     )
 
 
+RULES = ("emailed_after_unsubscribe", "reenrolled_after_bounce", "high_bounce", "low_reply", "changed", "needs_data")
+"""Every recommendation rule: the sample data must make each of them fire."""
+
 TRICKY_NAME = '<script>alert("x")</script> Eve & Co'
 
 

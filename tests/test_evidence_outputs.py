@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE, bounced, frame, replied, rows, write_csv
+from conftest import RULES, SAMPLE, bounced, frame, replied, rows, write_csv
 
 from senderscore import build_cube, load_enrollments
 from senderscore.domains import domain_table, mask_email, provider_family, typo_of
@@ -131,14 +131,7 @@ def test_trend_changes_against_the_previous_period():
 def test_recommend_and_suppress_commands_on_the_sample(cli, tmp_path):
     code, out, _ = cli("recommend", SAMPLE)
     assert code == 0
-    for rule in (
-        "emailed_after_unsubscribe",
-        "reenrolled_after_bounce",
-        "high_bounce",
-        "low_reply",
-        "changed",
-        "needs_data",
-    ):
+    for rule in RULES:
         assert f"({rule})" in out
     assert out.index("[CRITICAL]") < out.index("[HIGH]") < out.index("[LOW]")
     code, out, _ = cli("recommend", SAMPLE, "--format", "json", "--users", "Maya Evans")

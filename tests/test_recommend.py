@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE, bounced, frame, replied, rows
+from conftest import RULES, SAMPLE, bounced, frame, replied, rows
 
 from senderscore import load_enrollments, score_table
 from senderscore.evidence import gather
@@ -122,14 +122,7 @@ def test_no_findings_for_a_healthy_team():
 
 def test_sample_has_every_kind_of_finding():
     findings = recommend(gather(load_enrollments(SAMPLE).enrollments))
-    assert {f.rule for f in findings} == {
-        "low_reply",
-        "high_bounce",
-        "reenrolled_after_bounce",
-        "emailed_after_unsubscribe",
-        "needs_data",
-        "changed",
-    }
+    assert {f.rule for f in findings} == set(RULES)
     for finding in findings:  # every quoted effect is a recomputation under the same policy
         if finding.score_after is not None:
             assert 0 <= finding.score_after <= 100

@@ -6,7 +6,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import HEADER, SAMPLE, write_csv
+from conftest import HEADER, RULES, SAMPLE, write_csv
 
 from senderscore.errors import InputError, ReportError
 from senderscore.paths import REPORT_NOTEBOOK
@@ -23,14 +23,7 @@ def test_sample_report_is_offline_and_small(sample_report):
     assert not re.search(r"<link[^>]+href=[\"']?https?:", html)
     assert "cdn" not in html.lower()
     assert html.count("<svg") == 4  # score, rates, trend, domains
-    for rule in (
-        "emailed_after_unsubscribe",
-        "reenrolled_after_bounce",
-        "high_bounce",
-        "low_reply",
-        "changed",
-        "needs_data",
-    ):
+    for rule in RULES:
         assert re.search(f"data-rule=[\"']{rule}[\"']", html), rule
     assert "user(s) with an official score at or below Low" in html
     assert 'data-table="cleanup"' in html and "***@" in html
