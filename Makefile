@@ -4,18 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# rfc3987-syntax (an optional jsonschema format checker pulled in by jupyter-events) builds a
+# parser at import: 3-4 s in every kernel, papermill and nbconvert process. Nothing here
+# validates IRIs; jsonschema skips that format without it.
+DROP_SLOW_IMPORT := $(BIN)/pip uninstall --quiet --yes rfc3987-syntax
 
-.PHONY: report test lint sample clean chromium
+.PHONY: report test sample clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
-	# rfc3987-syntax (an optional jsonschema format checker pulled in by jupyter-events) builds
-	# a parser at import: 3-4 s in every kernel, papermill and nbconvert process. Nothing here
-	# validates IRIs; jsonschema skips that format without it.
-	$(BIN)/pip uninstall --quiet --yes rfc3987-syntax
+	$(BIN)/pip install --quiet -e .
+	$(DROP_SLOW_IMPORT)
 	touch $(STAMP)
+
+# The test tools (pytest, playwright, pyspark for the engine tests, ...) only for `make test`.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test]"
+	$(DROP_SLOW_IMPORT)
+	touch $(TEST_STAMP)
 
 report: $(STAMP)  ## the HTML report of the sample data, in reports/
 	$(BIN)/senderscore report data/sample_enrollments.csv --output-dir reports
@@ -26,7 +34,7 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: $(STAMP) chromium  ## lint, then the whole test suite
+test: $(TEST_STAMP) chromium  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -34,4 +42,4 @@ sample: $(STAMP)  ## regenerate the checked-in sample (seeded: the same bytes ev
 	$(BIN)/senderscore sample --rows 8000 --seed 42 --output data/sample_enrollments.csv
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports .pytest_cache test-output

@@ -23,6 +23,7 @@ from .errors import InputError
 from .policy import Policy, load_policy
 
 DAY_MS = 86_400_000
+DAY_SUFFIX = "_day"  # a reader may supply <date_field>_day: days since 1970 in the report zone
 KEYS = ["user_id", "sequence_id", "day"]
 
 
@@ -71,7 +72,10 @@ def cube_counts(native: Any, *, date_field: str = "ended_at", timezone: str = "U
     columns = list(frame.columns)
     flags = flag_columns(columns)
     engagement = [c for c in ENGAGEMENT if c in columns]
-    day = _day(nw.col(date_field), timezone, frame.implementation)
+    if f"{date_field}{DAY_SUFFIX}" in columns:
+        day = nw.col(f"{date_field}{DAY_SUFFIX}")
+    else:
+        day = _day(nw.col(date_field), timezone, frame.implementation)
     selected = frame.filter(flags["ended"]).select(
         nw.col("user_id").cast(nw.String),
         nw.col("sequence_id").cast(nw.String),
