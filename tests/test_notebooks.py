@@ -7,7 +7,7 @@ import json
 import nbformat
 import papermill as pm
 import pytest
-from conftest import TRICKY_NAME
+from conftest import SAMPLE, TRICKY_NAME
 
 from senderscore.paths import EXPLORE_NOTEBOOK, NOTEBOOKS, REPORT_NOTEBOOK
 
@@ -80,3 +80,15 @@ def test_explore_runs_headless_on_the_fixture(small_fixture, tmp_path):
     text = outputs(executed)
     assert "application/vnd.jupyter.widget-view+json" in text
     assert "Filters: " in text and TRICKY_NAME.replace('"', '\\"') in text  # DataFrame repr, not HTML
+
+
+def test_explore_runs_headless_on_the_sample_with_weekly_trend(tmp_path):
+    executed = pm.execute_notebook(
+        str(EXPLORE_NOTEBOOK),
+        str(tmp_path / "out.ipynb"),
+        progress_bar=False,
+        cwd=str(NOTEBOOKS),
+        parameters={"input_path": str(SAMPLE), "period": "week"},
+    )
+    text = outputs(executed)
+    assert "trend by week" in text and "51720793" in text  # a sample user in the table head
