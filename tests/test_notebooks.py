@@ -51,44 +51,29 @@ def test_notebook_cells_only_call_the_package():
                 assert "def " not in cell.source and len(cell.source.splitlines()) <= 8, (path, cell.source)
 
 
-def outputs(notebook) -> str:
-    return json.dumps([c.get("outputs", []) for c in notebook.cells])
+def run(notebook, tmp_path, parameters: dict) -> str:
+    """Execute ``notebook`` headless with ``parameters``; every output as JSON text."""
+    executed = pm.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), progress_bar=False, cwd=str(NOTEBOOKS), parameters=parameters
+    )
+    return json.dumps([c.get("outputs", []) for c in executed.cells])
 
 
 def test_report_runs_on_the_fixture_and_escapes_names(small_fixture, tmp_path):
-    executed = pm.execute_notebook(
-        str(REPORT_NOTEBOOK),
-        str(tmp_path / "out.ipynb"),
-        progress_bar=False,
-        cwd=str(NOTEBOOKS),
-        parameters={"input_path": str(small_fixture), "period": "week", "start_date": "2026-02-01"},
+    text = run(
+        REPORT_NOTEBOOK, tmp_path, {"input_path": str(small_fixture), "period": "week", "start_date": "2026-02-01"}
     )
-    text = outputs(executed)
     assert "&lt;script&gt;alert" in text
     assert "<script>alert" not in text
     assert "image/svg+xml" in text and "2026-02-01 to" in text
 
 
 def test_explore_runs_headless_on_the_fixture(small_fixture, tmp_path):
-    executed = pm.execute_notebook(
-        str(EXPLORE_NOTEBOOK),
-        str(tmp_path / "out.ipynb"),
-        progress_bar=False,
-        cwd=str(NOTEBOOKS),
-        parameters={"input_path": str(small_fixture)},
-    )
-    text = outputs(executed)
+    text = run(EXPLORE_NOTEBOOK, tmp_path, {"input_path": str(small_fixture)})
     assert "application/vnd.jupyter.widget-view+json" in text
     assert "Filters: " in text and TRICKY_NAME.replace('"', '\\"') in text  # DataFrame repr, not HTML
 
 
 def test_explore_runs_headless_on_the_sample_with_weekly_trend(tmp_path):
-    executed = pm.execute_notebook(
-        str(EXPLORE_NOTEBOOK),
-        str(tmp_path / "out.ipynb"),
-        progress_bar=False,
-        cwd=str(NOTEBOOKS),
-        parameters={"input_path": str(SAMPLE), "period": "week"},
-    )
-    text = outputs(executed)
+    text = run(EXPLORE_NOTEBOOK, tmp_path, {"input_path": str(SAMPLE), "period": "week"})
     assert "trend by week" in text and "51720793" in text  # a sample user in the table head
