@@ -242,7 +242,7 @@ def _report(args: argparse.Namespace) -> int:
     for path in (result.html, result.notebook):
         if path is not None:
             print(f"wrote {path}")
-    return _alert(result.context.by_user, args.fail_on_band, policy) if args.fail_on_band else 0
+    return _alert(result.by_user, args.fail_on_band, policy) if args.fail_on_band else 0
 
 
 def _evidence(args: argparse.Namespace):

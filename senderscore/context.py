@@ -137,7 +137,7 @@ def _add_evidence(ctx: ReportContext, enrollments: pd.DataFrame) -> None:
     ev = gather(enrollments, start=ctx.start, end=ctx.end, policy=ctx.policy, cube=ctx.cube)
     ctx.findings = recommend(ev)
     ctx.cleanup = suppression_list(ev, mask=not ctx.show_emails)
-    counted = enrollments[ev.in_window.to_numpy()]
+    counted = ev.enrollments[ev.in_window.to_numpy()]
     ctx.domains = domain_table(counted)
     ctx.providers = domain_table(counted, by="provider")
     if ctx.alert_band:

@@ -43,7 +43,8 @@ KNOWN_DOMAINS = tuple(PROVIDERS)
 def email_domain(emails: pd.Series) -> pd.Series:
     """Lower-cased part after the last ``@``; '' where there is none."""
     text = emails.fillna("").astype(str).str.strip().str.lower()
-    return text.str.rpartition("@")[2].where(text.str.contains("@"), "")
+    # A regular expression runs in Arrow's engine; rpartition is a Python call per cell.
+    return text.str.replace(r"^.*@", "", regex=True).where(text.str.contains("@", regex=False), "")
 
 
 def provider_family(domains: pd.Series) -> pd.Series:
@@ -110,8 +111,9 @@ def domain_table(enrollments: pd.DataFrame, *, by: str = "domain") -> pd.DataFra
     """
     if "contact_email" not in enrollments.columns:
         return pd.DataFrame(columns=[by, "ended", "bounced", "replied", "bounce_rate", "reply_rate"])
-    flags = enrollment_flags(enrollments)
-    domains = email_domain(enrollments["contact_email"])
+    # Evidence frames already carry the flags and the domain: reuse them.
+    flags = enrollments if "ended" in enrollments else enrollment_flags(enrollments)
+    domains = enrollments["domain"] if "domain" in enrollments else email_domain(enrollments["contact_email"])
     key = domains if by == "domain" else provider_family(domains)
     frame = flags[["ended", "bounced", "replied"]].assign(**{by: key.to_numpy()})[flags["ended"] == 1]
     table = frame.groupby(by, sort=False)[["ended", "bounced", "replied"]].sum().reset_index()

@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .cube import Cube, build_cube, enrollment_flags
+from .cube import COUNTS, Cube, build_cube, enrollment_flags
 from .dates import parse_window
 from .domains import email_domain, typo_of
 from .policy import Policy, load_policy
@@ -56,9 +56,32 @@ class Evidence:
         """The sequence's name where the data has one, else the id."""
         return self._names["sequence"].get(sequence_id) or str(sequence_id)
 
+    @cached_property
+    def _by_user(self) -> tuple[pd.DataFrame, dict]:
+        wanted = ["user_id", "contact_id", "domain", "personalized", "counted", *COUNTS]
+        counted = self.enrollments.loc[self.enrollments["counted"], [c for c in wanted if c in self.enrollments]]
+        return counted, counted.groupby("user_id", sort=False).indices
+
+    def counted_rows(self, user_id: str) -> pd.DataFrame:
+        """The user's enrollments counted in the window (rows indexed as in ``enrollments``).
+
+        Grouped once: a filter over all rows per user costs a full scan each time."""
+        counted, positions = self._by_user
+        return counted.iloc[positions.get(user_id, [])]
+
+    @cached_property
+    def users(self) -> pd.DataFrame:
+        """``by_user`` indexed by user_id."""
+        return self.by_user.set_index("user_id")
+
+    @cached_property
+    def reenrolled(self) -> dict[str, pd.DataFrame]:
+        """:func:`reenrolled_after` BOUNCED and UNSUBSCRIBED, computed once for every rule."""
+        return {error: reenrolled_after(self.enrollments, error) for error in ("BOUNCED", "UNSUBSCRIBED")}
+
     def rescore(self, user_id: str, removed: pd.DataFrame) -> pd.Series:
         """The user's window score had the enrollments in ``removed`` not been there."""
-        before = self.by_user.set_index("user_id").loc[user_id]
+        before = self.users.loc[user_id]
         gone = removed.loc[removed["counted"], ["ended", "bounced", "replied", "account_replied"]].sum()
         if self.policy.count_account_reply:  # the table's "replied" already includes them
             gone["replied"] += gone["account_replied"]
@@ -87,9 +110,11 @@ def gather(
     last = last or max(span[1].date(), newest) if span[1] is not None else last or newest
     frame = pd.concat([enrollments, enrollment_flags(enrollments)], axis=1)
     zone = policy.timezone
-    frame["day"] = frame[cube.date_field].dt.tz_convert(zone).dt.date
-    frame["enrolled_day"] = frame["enrolled_at"].dt.tz_convert(zone).dt.date
-    frame["counted"] = (frame["ended"] == 1) & (frame["day"] >= first) & (frame["day"] <= last)
+    # Calendar days as naive midnights (datetime64): Python date objects cost seconds per million rows.
+    frame["day"] = local_day(frame[cube.date_field], zone)
+    frame["enrolled_day"] = local_day(frame["enrolled_at"], zone)
+    in_window = (frame["day"] >= pd.Timestamp(first)) & (frame["day"] <= pd.Timestamp(last))
+    frame["counted"] = (frame["ended"] == 1) & in_window
     frame["domain"] = email_domain(frame["contact_email"]) if "contact_email" in frame else ""
     engaged = frame["replied"] + frame["account_replied"]
     for column in ("open_count", "click_count"):
@@ -101,20 +126,33 @@ def gather(
     return Evidence(frame, cube, policy, first, last, by_user, by_seq)
 
 
+def local_day(stamps: pd.Series, zone: str) -> pd.Series:
+    """The calendar day of each UTC timestamp in ``zone``, as naive midnight."""
+    return stamps.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+
+
 def reenrolled_after(frame: pd.DataFrame, error: str) -> pd.DataFrame:
     """Enrollments of contacts enrolled again after an ended enrollment with ``step_error_type``
     ``error`` (BOUNCED or UNSUBSCRIBED), with the date of that first event."""
     events = frame[(frame["ended"] == 1) & (frame["step_error_type"] == error)]
-    first = events.groupby("contact_id")["ended_at"].min().rename("event_at")
-    later = frame.join(first, on="contact_id", how="inner")
+    first = events.groupby("contact_id")["ended_at"].min()
+    # Only the (few) contacts with such an event: a join over every row is a full hash pass.
+    later = frame[frame["contact_id"].isin(first.index)]
+    if later.empty:
+        return later.assign(event_at=frame["ended_at"].iloc[:0])
+    later = later.assign(event_at=later["contact_id"].map(first))
     return later[later["enrolled_at"] > later["event_at"]]
 
 
 def never_engaged(frame: pd.DataFrame, minimum: int = NEVER_ENGAGED_MIN) -> pd.Series:
     """Contacts with at least ``minimum`` ended enrollments and no open, click or reply in any."""
-    ended = frame[frame["ended"] == 1]
-    stats = ended.groupby("contact_id").agg(n=("ended", "sum"), engaged=("engaged", "any"))
-    return stats[(stats["n"] >= minimum) & ~stats["engaged"]]["n"]
+    ended = frame.loc[frame["ended"] == 1, ["contact_id", "engaged"]]
+    # Integer codes and bincount: a groupby over a million string keys costs seconds.
+    codes, contacts = pd.factorize(ended["contact_id"], sort=True)
+    n = np.bincount(codes, minlength=len(contacts))
+    engaged = np.bincount(codes, weights=ended["engaged"].to_numpy(dtype=float), minlength=len(contacts)) > 0
+    keep = (n >= minimum) & ~engaged
+    return pd.Series(n[keep], index=pd.Index(contacts[keep], name="contact_id"), name="n")
 
 
 def typo_domains(frame: pd.DataFrame) -> pd.Series:

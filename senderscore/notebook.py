@@ -8,12 +8,16 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 from IPython.display import HTML
 
 from . import charts
 from .context import ReportContext, prepare_report
 from .evidence_sections import alerts, cleanup, domains, recommendations, trend_changes
-from .sections import drilldown, header, methodology, team_summary, user_table
+from .sections import drilldown, methodology, team_summary, user_table
+from .sections import header as header_html
 
 __all__ = [
     "alerts",
@@ -34,6 +38,44 @@ __all__ = [
 ]
 
 EMPTY = HTML("<p><i>No ended enrollments in this window.</i></p>")
+META_KEY = "senderscore"  # output metadata that `senderscore report` reads back from the executed notebook
+ALERT_COLUMNS = ["user_id", "user_name", "score", "band", "eligible", "reply_rate", "bounce_rate", "ended"]
+
+
+class Tagged:
+    """HTML plus metadata on its output: the runner reads the window and the per-user scores
+    from the executed notebook instead of computing the report a second time."""
+
+    def __init__(self, html: HTML, metadata: dict):
+        self.html, self.metadata = html, metadata
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> tuple[dict, dict]:
+        return {"text/html": self.html.data}, {META_KEY: self.metadata}
+
+
+def header(ctx: ReportContext) -> Tagged:
+    """Period, input file, rows read/used/rejected, policy (see :func:`senderscore.sections.header`)."""
+    users = ctx.by_user.reindex(columns=ALERT_COLUMNS)
+    return Tagged(
+        header_html(ctx),
+        {
+            "start": ctx.start.isoformat() if ctx.start else "",
+            "end": ctx.end.isoformat() if ctx.end else "",
+            "by_user": json.loads(users.to_json(orient="records")),  # NaN -> null: valid JSON
+        },
+    )
+
+
+def facts(notebook: dict) -> dict:
+    """What :func:`header` recorded in an executed notebook (``by_user`` as a DataFrame)."""
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            found = output.get("metadata", {}).get(META_KEY)
+            if found is not None:
+                by_user = pd.DataFrame(found["by_user"], columns=ALERT_COLUMNS)
+                by_user["user_name"] = by_user["user_name"].fillna("")  # data without names
+                return {**found, "by_user": by_user}
+    return {}
 
 
 def prepare(

@@ -59,6 +59,10 @@ def read_source(path: str | Path, *, encoding: str = "utf-8") -> RawTable:
         raise InputError(f"{path}: no such file. Check the path (relative to {Path.cwd()}).")
     if path.is_dir():
         raise InputError(f"{path}: is a folder; pass the enrollments file inside it.")
+    if kind == "csv" and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        fast = _read_csv_arrow(path)
+        if fast is not None:
+            return fast
     if kind in ("csv", "csv.gz"):
         return _read_csv(path, _read_text(path, kind, encoding))
     if kind == "parquet":
@@ -130,6 +134,44 @@ def _read_csv(path: Path, text: str) -> RawTable:
         pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
     )
     return RawTable(frame, np.asarray(lines, dtype=np.int64), str(path), "line", bad, bad_raw)
+
+
+def _read_csv_arrow(path: Path) -> RawTable | None:
+    """pyarrow's multi-threaded CSV reader (~15x faster than the csv module), used when it
+    gives the same table: every cell as text, and line numbers that are simply row + 1 (no
+    blank line, no quoted field spanning lines). Anything else returns None and the csv
+    module reads the file, with exact line numbers for every message."""
+    import pyarrow as pa
+    import pyarrow.csv as pv
+
+    with path.open("rb") as stream:
+        first = stream.readline()
+        newlines = first.count(b"\n") + sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 24), b""))
+    try:
+        delimiter = _sniff_delimiter(first.decode("utf-8-sig"))
+        header = next(csv.reader([first.decode("utf-8-sig").rstrip("\r\n")], delimiter=delimiter))
+    except (UnicodeDecodeError, StopIteration):
+        return None
+    if len(set(header)) != len(header):
+        return None  # repeated header names: the csv module path keeps them apart
+    try:
+        table = pv.read_csv(
+            path,
+            read_options=pv.ReadOptions(column_names=header, skip_rows=1, encoding="utf8"),
+            parse_options=pv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):  # ragged rows, bad UTF-8, ...
+        return None
+    rows = table.num_rows
+    if not rows or newlines not in (rows, rows + 1):
+        return None
+    frame = table.to_pandas()
+    return RawTable(frame, np.arange(2, rows + 2, dtype=np.int64), str(path), "line")
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from .evidence import Evidence, median_rate, never_engaged, reenrolled_after, typo_domains
+from .evidence import Evidence, median_rate, never_engaged, typo_domains
 from .output import percent
 from .scores import score_table, sender_scores
 
@@ -119,7 +119,8 @@ def _personalisation(ev: Evidence, user_id: str, finding: Finding) -> Finding:
     frame = ev.enrollments
     if "personalized" not in frame.columns:
         return finding
-    mine = frame[frame["counted"] & (frame["user_id"] == user_id) & (frame["bounced"] == 0)]
+    mine = ev.counted_rows(user_id)
+    mine = mine[mine["bounced"] == 0]
     rates = mine.groupby(mine["personalized"].astype("object"))["replied"].agg(["mean", "size"])
     if True in rates.index and False in rates.index:
         yes, no = rates.loc[True], rates.loc[False]
@@ -141,21 +142,24 @@ def high_bounce(ev: Evidence) -> list[Finding]:
     """Bounce rate at or above the good maximum: the contacts, domains and typos behind it."""
     frame = ev.enrollments
     typos = typo_domains(frame)
-    dormant = never_engaged(frame)
+    # Row marks computed once over all rows; per-user lookups of large sets cost a scan each.
+    on_typo = pd.Series(frame["domain"].isin(typos.index).to_numpy(), index=frame.index)
+    dormant = pd.Series(frame["contact_id"].isin(never_engaged(frame).index).to_numpy(), index=frame.index)
+    rebounced = pd.Series(frame.index.isin(ev.reenrolled["BOUNCED"].index), index=frame.index)
     findings = []
-    rebounced = set(reenrolled_after(frame, "BOUNCED").index)
     for _, user in ev.by_user[ev.by_user["bounce_rate"] >= ev.policy.bounce_good_max].iterrows():
-        mine = frame[frame["counted"] & (frame["user_id"] == user["user_id"])]
+        mine = ev.counted_rows(user["user_id"])
         bounced = sorted(mine.loc[mine["bounced"] == 1, "contact_id"].unique())
         # What a clean-up list would have caught before sending: contacts that had hard-bounced
         # already, and addresses on typo domains.
-        caught = mine[mine.index.isin(rebounced) | mine["domain"].isin(typos.index)]
+        typo_rows = on_typo.loc[mine.index].to_numpy()
+        caught = mine[rebounced.loc[mine.index].to_numpy() | typo_rows]
         after = ev.rescore(user["user_id"], caught)
         domains = mine.groupby("domain")["bounced"].agg(["size", "mean"])
         bad = domains[(domains["size"] >= 3) & (domains["mean"] >= 2 * ev.policy.bounce_good_max)]
         bad = bad[bad.index != ""].sort_values("size", ascending=False)
-        user_typos = sorted(set(mine["domain"]) & set(typos.index))
-        unengaged = sorted(set(mine["contact_id"]) & set(dormant.index))
+        user_typos = sorted(mine.loc[typo_rows, "domain"].unique())
+        unengaged = mine.loc[dormant.loc[mine.index].to_numpy(), "contact_id"].unique()
         contacts = sorted(caught["contact_id"].unique())
         summary = f"Bounce rate {percent(user['bounce_rate'])} ({len(bounced)} hard-bounced contacts)."
         if contacts:
@@ -190,8 +194,8 @@ def high_bounce(ev: Evidence) -> list[Finding]:
 
 
 def _reenrolled(ev: Evidence, error: str, rule: str, severity: str, what: str, advice: str) -> list[Finding]:
-    later = reenrolled_after(ev.enrollments, error)
-    later = later[(later["enrolled_day"] >= ev.start) & (later["enrolled_day"] <= ev.end)]
+    later = ev.reenrolled[error]
+    later = later[(later["enrolled_day"] >= pd.Timestamp(ev.start)) & (later["enrolled_day"] <= pd.Timestamp(ev.end))]
     findings = []
     for user_id, rows in later.groupby("user_id", sort=True):
         contacts = sorted(rows["contact_id"].unique())
@@ -210,9 +214,8 @@ def _reenrolled(ev: Evidence, error: str, rule: str, severity: str, what: str, a
             },
             rows=contacts,
         )
-        user = ev.by_user.set_index("user_id")
-        if user_id in user.index:
-            finding = _with_effect(finding, user.loc[user_id], ev.rescore(str(user_id), rows))
+        if user_id in ev.users.index:
+            finding = _with_effect(finding, ev.users.loc[user_id], ev.rescore(str(user_id), rows))
         findings.append(finding)
     return findings
 

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill as pm
 from nbconvert import HTMLExporter
 
 from . import paths
-from .context import ReportContext, prepare_report
+from .dates import parse_window
 from .errors import InputError, ReportError
+from .notebook import facts
 from .paths import resolve_input
 
 REMOTE = re.compile(r"<(script|link)\b[^>]*\b(src|href)=[\"']?(https?:)?//[^>]*>(\s*</script>)?", re.IGNORECASE)
@@ -32,7 +34,7 @@ class ReportResult:
 
     html: Path | None
     notebook: Path | None
-    context: ReportContext | None = None
+    by_user: pd.DataFrame | None = None  # per-user window scores, as the report shows them
 
 
 def check_parameters(parameters: dict, notebook: Path) -> None:
@@ -68,8 +70,9 @@ def run_report(
 ) -> ReportResult:
     """Execute the report notebook and write ``sender-score_<start>_<end>.html`` (and/or ``.ipynb``).
 
-    The input is validated here first, so bad input raises the same :class:`InputError`
-    as ``senderscore score`` instead of a kernel traceback.
+    The report is computed once, in the kernel; bad input there raises the same
+    :class:`InputError` as ``senderscore score`` here, not a kernel traceback. The file name
+    carries the window the report resolved (the data's span where dates were left empty).
     """
     notebook = Path(notebook or paths.REPORT_NOTEBOOK)
     path = resolve_input(input_path).resolve()
@@ -86,13 +89,13 @@ def run_report(
         "show_emails": bool(show_emails),
     }
     check_parameters(parameters, notebook)
-    # Validating before the kernel starts: clear messages, and the resolved window for the file name.
-    ctx = prepare_report(path, start_date, end_date, date_field, policy_path, users, period, alert_band, show_emails)
+    first, last = parse_window(start_date, end_date)  # bad dates fail before the kernel starts
     out_dir = Path(output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = report_name(ctx.start, ctx.end)
-    executed = _execute(notebook, parameters, out_dir, stem, progress)
-    result = ReportResult(None, None, ctx)
+    executed = _execute(notebook, parameters, out_dir, report_name(first or "first", last or "last"), progress)
+    found = facts(executed)
+    stem = report_name(found.get("start") or first, found.get("end") or last)
+    result = ReportResult(None, None, found.get("by_user"))
     if "html" in formats:
         result.html = _atomic_write(out_dir / f"{stem}.html", export_html(executed))
     if "ipynb" in formats:
@@ -114,10 +117,10 @@ def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progres
                 kernel_name="python3",
             )
         except pm.PapermillExecutionError as exc:
+            if exc.ename in ("InputError", "PolicyError"):  # the user's mistake: the message is enough
+                raise InputError(exc.evalue) from None
             if scratch.exists():
                 os.replace(scratch, failed)
-            if exc.ename in ("InputError", "PolicyError"):
-                raise InputError(exc.evalue) from None
             raise ReportError(
                 f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}). "
                 f"The executed notebook, with the error, is in {failed}; no report was written."

@@ -71,14 +71,18 @@ def duckdb_frame(path: Path, policy: Policy) -> Any:
     # check and the cube then read that table instead of parsing the file again.
     # Calendar days as integers, computed in the same scan: DuckDB's time-zone and truncation
     # functions are slow at scale, epoch arithmetic is not (cube_counts uses these columns).
-    days = [f"{_day_sql(field, policy.timezone)} AS {field}{DAY_SUFFIX}"
-            for field in schema.TIMESTAMP_COLUMNS if field in mapping.values()]
+    days = [
+        f"{_day_sql(field, policy.timezone)} AS {field}{DAY_SUFFIX}"
+        for field in schema.TIMESTAMP_COLUMNS
+        if field in mapping.values()
+    ]
     con.execute("SET preserve_insertion_order = false")  # lets DuckDB stream and spill, not buffer
     # Parquet: a view, so that each pass reads only the columns it needs (projection pushdown);
     # CSV: a table, so that the text is parsed once.
     what = "VIEW" if kind == "parquet" else "TABLE"
-    con.execute(f"CREATE TEMP {what} enrollments AS SELECT *, {', '.join(days)} "
-                f"FROM (SELECT {', '.join(select)} FROM {source})")
+    con.execute(
+        f"CREATE TEMP {what} enrollments AS SELECT *, {', '.join(days)} FROM (SELECT {', '.join(select)} FROM {source})"
+    )
     return con.table("enrollments")
 
 

@@ -3,6 +3,7 @@ as a static list. Cells are neutralised against spreadsheet formula injection.""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .domains import mask_email
@@ -28,38 +29,38 @@ def suppression_list(ev: Evidence, *, mask: bool = False) -> pd.DataFrame:
     domain, never engaged across several enrollments. Considers every enrollment up to the
     window's end. Sorted by contact_id; ``mask=True`` masks emails (for HTML reports).
     """
-    frame = ev.enrollments[ev.enrollments["enrolled_day"] <= ev.end]
+    before_end = ev.enrollments["enrolled_day"] <= pd.Timestamp(ev.end)
+    frame = ev.enrollments if before_end.all() else ev.enrollments[before_end]  # no copy of a million rows
     reasons: dict[str, list[str]] = {}
 
-    def add(contacts: pd.Index | list, reason: object) -> None:
-        for contact in contacts:
-            text = reason(contact) if callable(reason) else reason
-            reasons.setdefault(str(contact), []).append(text)
+    def add(reason: pd.Series) -> None:  # contact_id -> text
+        for contact, text in sorted(zip(reason.index.astype(str), reason)):
+            reasons.setdefault(contact, []).append(text)
 
-    ended = frame[frame["ended"] == 1]
-    add(sorted(ended.loc[ended["bounced"] == 1, "contact_id"].unique()), "hard bounced")
-    add(sorted(ended.loc[ended["step_error_type"] == "UNSUBSCRIBED", "contact_id"].unique()), "unsubscribed")
+    ended = frame.loc[frame["ended"] == 1, ["contact_id", "bounced", "step_error_type"]]
+    unsubscribed = ended["step_error_type"] == "UNSUBSCRIBED"
+    for flag, text in ((ended["bounced"] == 1, "hard bounced"), (unsubscribed, "unsubscribed")):
+        add(pd.Series(text, index=ended.loc[flag, "contact_id"].unique(), dtype=object))
     typos = typo_domains(frame)
     on_typo = frame[frame["domain"].isin(typos.index)].drop_duplicates("contact_id").set_index("contact_id")["domain"]
-    add(sorted(on_typo.index), lambda c: f"suspected typo domain {on_typo[c]} (did you mean {typos[on_typo[c]]}?)")
+    add(on_typo.map(lambda d: f"suspected typo domain {d} (did you mean {typos[d]}?)").astype(object))
     dormant = never_engaged(frame)
-    add(sorted(dormant.index), lambda c: f"never engaged in {int(dormant[c])} enrollments")
+    add(pd.Series([f"never engaged in {n} enrollments" for n in dormant], index=dormant.index, dtype=object))
     if not reasons:
         return pd.DataFrame(columns=COLUMNS)
-    return _rows(frame[frame["contact_id"].isin(reasons)], reasons, ev, mask)
+    wanted = [c for c in ("contact_id", "contact_email", "enrolled_at", "sequence_id", "user_id") if c in frame]
+    return _rows(frame.loc[frame["contact_id"].isin(pd.Index(list(reasons))), wanted], reasons, ev, mask)
 
 
 def _rows(frame: pd.DataFrame, reasons: dict[str, list[str]], ev: Evidence, mask: bool) -> pd.DataFrame:
-    sequences = frame["sequence_id"].map(ev.sequence_name)
-    users = frame["user_id"].map(ev.user_name)
-    grouped = frame.assign(sequence=sequences, user=users).groupby("contact_id", sort=True)
+    grouped = frame.groupby("contact_id", sort=True)
     out = pd.DataFrame(
         {
             "contact_email": grouped["contact_email"].last() if "contact_email" in frame else "",
             "last_enrolled_at": grouped["enrolled_at"].max().dt.tz_convert(ev.policy.timezone).dt.strftime("%Y-%m-%d"),
             "enrollments": grouped.size(),
-            "sequences": grouped["sequence"].agg(lambda s: "; ".join(sorted(set(s)))),
-            "users": grouped["user"].agg(lambda s: "; ".join(sorted(set(s)))),
+            "sequences": _joined(frame, "sequence_id", ev.sequence_name),
+            "users": _joined(frame, "user_id", ev.user_name),
         }
     )
     out["reasons"] = [", ".join(reasons[c]) for c in out.index]
@@ -67,6 +68,20 @@ def _rows(frame: pd.DataFrame, reasons: dict[str, list[str]], ev: Evidence, mask
     if mask:
         out["contact_email"] = out["contact_email"].map(mask_email)
     return out
+
+
+def _joined(frame: pd.DataFrame, key: str, name: object) -> pd.Series:
+    """Per contact, the distinct names of ``key`` sorted and joined by '; '."""
+    pairs = frame[["contact_id", key]].drop_duplicates()
+    ids = pairs[key].unique()
+    pairs = pairs.assign(name=pairs[key].map(dict(zip(ids, map(name, ids)))))  # one lookup per id, not per row
+    pairs = pairs.drop_duplicates(["contact_id", "name"]).sort_values(["contact_id", "name"], kind="stable")
+    # Concatenate runs of one contact in a single C loop: a Python join per group is ~50x slower.
+    contacts = pairs["contact_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, contacts[1:] != contacts[:-1]]) if len(pairs) else np.array([], dtype=int)
+    pieces = (pairs["name"].astype(str) + "; ").to_numpy(dtype=object)
+    joined = np.add.reduceat(pieces, starts) if len(starts) else np.array([], dtype=object)
+    return pd.Series([s[:-2] for s in joined], index=pd.Index(contacts[starts], name="contact_id"), dtype=str)
 
 
 def to_crm_csv(table: pd.DataFrame) -> str:

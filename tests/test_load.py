@@ -215,3 +215,49 @@ def test_inputs_are_not_modified():
     before = data.copy()
     load_enrollments(data)
     pd.testing.assert_frame_equal(data, before)
+
+
+def _slow_read(path):
+    from senderscore import read
+
+    return read._read_csv(path, read._read_text(path, "csv", "utf-8"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER + GOOD + "2, s1 ,u1,c1,2026-03-01T10:00:00+02:00,1773100800000,finished,,,\n",
+        (HEADER + GOOD).replace(",", ";") + "2;s1;u1;c1;2026-03-01;2026-03-10;FINISHED;;;3\n",
+        HEADER.strip() + ",sequence_name\n" + GOOD.strip() + ',"quoted, with a comma"\n',
+    ],
+)
+def test_fast_csv_reader_reads_what_the_csv_module_reads(tmp_path, text):
+    from senderscore import read
+
+    path = write_csv(tmp_path / "in.csv", text)
+    fast, slow = read._read_csv_arrow(path), _slow_read(path)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast.frame, slow.frame.astype(str))
+    assert fast.rows.tolist() == slow.rows.tolist() == list(range(2, len(slow.frame) + 2))
+    assert load_enrollments(path).enrollments.equals(validate_slow(slow))
+
+
+def validate_slow(raw):
+    from senderscore.load import validate_raw
+
+    return validate_raw(raw, "UTC").enrollments
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER.strip() + ",sequence_name\n" + GOOD.strip() + ',"two\nlines"\n',  # line numbers shift
+        HEADER + GOOD + "\n" + GOOD.replace("1,", "3,", 1),  # a blank line is not a row
+        HEADER + GOOD + "2,s1,u1,c1,2026-03-01\n",  # ragged
+        HEADER.replace("sequence_id", "enrollment_id") + GOOD,  # a repeated header name
+    ],
+)
+def test_fast_csv_reader_steps_aside_when_lines_are_not_rows(tmp_path, text):
+    from senderscore import read
+
+    assert read._read_csv_arrow(write_csv(tmp_path / "in.csv", text)) is None

@@ -52,11 +52,29 @@ def test_notebook_cells_only_call_the_package():
 
 
 def run(notebook, tmp_path, parameters: dict) -> str:
-    """Execute ``notebook`` headless with ``parameters``; every output as JSON text."""
+    """Execute ``notebook`` headless with ``parameters``; every output's displayed data as JSON text
+    (output metadata, which no front end renders, is left out)."""
     executed = pm.execute_notebook(
         str(notebook), str(tmp_path / "out.ipynb"), progress_bar=False, cwd=str(NOTEBOOKS), parameters=parameters
     )
-    return json.dumps([c.get("outputs", []) for c in executed.cells])
+    shown = [{k: v for k, v in o.items() if k != "metadata"} for c in executed.cells for o in c.get("outputs", [])]
+    return json.dumps(shown)
+
+
+def test_report_records_its_window_and_scores_for_the_runner(tmp_path):
+    from senderscore.notebook import facts
+
+    pm.execute_notebook(
+        str(REPORT_NOTEBOOK),
+        str(tmp_path / "out.ipynb"),
+        progress_bar=False,
+        cwd=str(NOTEBOOKS),
+        parameters={"input_path": str(SAMPLE), "end_date": "2026-06-30"},
+    )
+    found = facts(nbformat.read(tmp_path / "out.ipynb", as_version=4))
+    assert (found["start"], found["end"]) == ("2025-11-02", "2026-06-30")  # start: the data's first day
+    assert found["by_user"]["user_id"].is_unique and found["by_user"]["eligible"].dtype == bool
+    assert set(found["by_user"]["band"]) <= {"Low", "Fair", "Good", "Excellent"}
 
 
 def test_report_runs_on_the_fixture_and_escapes_names(small_fixture, tmp_path):
