@@ -23,6 +23,7 @@ from .errors import InputError
 _HAS_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 # Epoch milliseconds between 2001-09-09 and 2286: 13 digits (12 allowed for the 1970s+).
 _EPOCH_MS = r"^-?\d{12,13}(?:\.0+)?$"
+_STRICT_ISO = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 _BASIC_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
@@ -79,15 +80,36 @@ def parse_timestamps(values: pd.Series, timezone: str = "UTC") -> tuple[pd.Serie
         iso_text = text.where(~basic, text.str.replace(_BASIC_DATE.pattern, r"\1-\2-\3", regex=True))
     aware = rest & _search(text, _HAS_OFFSET)
     if aware.all():  # the usual export: every cell has its offset; no masked assignment
-        out = pd.to_datetime(iso_text, format="ISO8601", utc=True, errors="coerce").astype("datetime64[ns, UTC]")
+        out = _parse_aware(iso_text)
         return out, out.isna()
     if aware.any():
-        out[aware] = pd.to_datetime(iso_text[aware], format="ISO8601", utc=True, errors="coerce")
+        out[aware] = _parse_aware(iso_text[aware])
     naive = rest & ~aware
     if naive.any():
         parsed = pd.to_datetime(iso_text[naive], format="ISO8601", errors="coerce")
         out[naive] = _localize(parsed, timezone)
     return out, ~blank & out.isna()
+
+
+def _parse_aware(text: pd.Series) -> pd.Series:
+    """Cells with an offset -> UTC; NaT where unparseable."""
+    parsed = _arrow_iso(text)
+    if parsed is None:
+        parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    return parsed.astype("datetime64[ns, UTC]")
+
+
+def _arrow_iso(text: pd.Series) -> pd.Series | None:
+    """Arrow's C++ parser (~30x faster than pandas) when every cell is plain extended ISO 8601
+    with an offset, the spelling both parse to the same instant; else None."""
+    arrow = pa.array(text.array) if isinstance(text.dtype, pd.StringDtype) else pa.array(text.to_numpy(dtype=object))
+    if not pc.all(pc.match_substring_regex(arrow, _STRICT_ISO)).as_py():
+        return None
+    try:
+        parsed = arrow.cast(pa.timestamp("ns", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. hour 25: pandas names the cell
+        return None
+    return parsed.to_pandas().set_axis(text.index)
 
 
 def _search(text: pd.Series, pattern: str) -> pd.Series:

@@ -8,6 +8,8 @@ import difflib
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schema
 from .dates import parse_timestamps
@@ -159,7 +161,7 @@ def _counts(values: pd.Series, column: str, check: _Checker) -> pd.Series:
         return values.where(~bad, 0).astype(np.int64)
     text = as_text(values)
     if (text.str.isdigit() | (text == "")).all():  # the usual case: a C++ cast, no float detour
-        return text.where(text != "", "0").astype(np.int64)
+        return pd.Series(pc.cast(pa.array(text.where(text != "", "0").array), pa.int64()).to_numpy(), index=text.index)
     numbers = pd.to_numeric(text.where(text != "", "0"), errors="coerce")
     bad = numbers.isna() | (numbers < 0) | (numbers.fillna(0) % 1 != 0)
     check.flag(bad, column, values, "expected a whole number >= 0 (blank means 0)")

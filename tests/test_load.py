@@ -261,3 +261,23 @@ def test_fast_csv_reader_steps_aside_when_lines_are_not_rows(tmp_path, text):
     from senderscore import read
 
     assert read._read_csv_arrow(write_csv(tmp_path / "in.csv", text)) is None
+
+
+def test_offset_timestamps_parse_the_same_on_the_fast_path():
+    from senderscore.dates import parse_timestamps
+
+    cells = [
+        "2026-03-31T14:05:00Z",
+        "2026-03-31T23:30:00-05:00",
+        "2026-03-31 00:15:00+0200",
+        "2026-03-31T14:05:00.123456789+01",
+        "2026-03-31T14:05Z",
+    ]
+    parsed, bad = parse_timestamps(pd.Series(cells, dtype=str))
+    expected = pd.to_datetime(pd.Series(cells), format="ISO8601", utc=True).astype("datetime64[ns, UTC]")
+    pd.testing.assert_series_equal(parsed, expected)
+    assert not bad.any()
+    # One cell Arrow cannot read (hour 25): the whole column goes through pandas, which flags that cell.
+    parsed, bad = parse_timestamps(pd.Series([*cells, "2026-03-31T25:00:00Z"], dtype=str))
+    assert bad.tolist() == [False] * len(cells) + [True]
+    pd.testing.assert_series_equal(parsed[: len(cells)], expected)
