@@ -27,26 +27,46 @@ DAY_SUFFIX = "_day"  # a reader may supply <date_field>_day: days since 1970 in 
 KEYS = ["user_id", "sequence_id", "day"]
 
 
-def _upper(name: str) -> nw.Expr:
-    return nw.col(name).cast(nw.String).fill_null("").str.to_uppercase()
+ENUM_COLUMNS = ("state", "unenrolled_source", "step_error_type")
+Spellings = dict[str, dict[str, list[str]]]  # column -> canonical value -> the raw spellings in the data
 
 
-def flag_columns(columns: list[str]) -> dict[str, nw.Expr]:
+def spellings(native: Any) -> tuple[pd.DataFrame, Spellings]:
+    """Rows per distinct (state, unenrolled_source, step_error_type) as written, and for each
+    column which raw spellings mean which canonical value (stripped, upper case).
+
+    One small group-by replaces upper-casing every row: the definitions then test the raw
+    columns against the spellings (``is_in``), which every engine does without string work.
+    """
+    frame = nw.from_native(native)
+    present = [c for c in ENUM_COLUMNS if c in frame.columns]
+    combos = _collect(frame.group_by(present, drop_null_keys=False).agg(nw.len().alias("rows")))
+    spell: Spellings = {c: {} for c in ENUM_COLUMNS}
+    for column in present:
+        for raw in combos[column].dropna().unique():
+            spell[column].setdefault(str(raw).strip().upper(), []).append(raw)
+    return combos, spell
+
+
+def is_value(column: str, values: tuple[str, ...] | list[str], spell: Spellings) -> nw.Expr:
+    """True where ``column`` is written as one of the canonical ``values`` (false on nulls)."""
+    raw = [r for v in values for r in spell.get(column, {}).get(v, [])]
+    return nw.col(column).is_in(raw).fill_null(False) if raw else nw.lit(False)
+
+
+def flag_columns(spell: Spellings, columns: list[str]) -> dict[str, nw.Expr]:
     """The definitions as narwhals expressions (mirrors :func:`enrollment_flags`)."""
-    state = _upper("state")
-    source = _upper("unenrolled_source") if "unenrolled_source" in columns else nw.lit("")
-    error = _upper("step_error_type") if "step_error_type" in columns else nw.lit("")
     replies = nw.col("reply_count").fill_null(0) > 0 if "reply_count" in columns else nw.lit(False)
-    ended = state.is_in(list(schema.ENDED_STATES))
-    bounced = ended & (source == "ERROR") & (error == "BOUNCED")
-    replied = ended & ~bounced & (replies | source.is_in(["REPLY", "THREAD_REPLY"]))
-    account = ended & ~bounced & ~replied & (source == "ACCOUNT_REPLY")
+    ended = is_value("state", schema.ENDED_STATES, spell)
+    bounced = ended & is_value("unenrolled_source", ["ERROR"], spell) & is_value("step_error_type", ["BOUNCED"], spell)
+    replied = ended & ~bounced & (replies | is_value("unenrolled_source", ["REPLY", "THREAD_REPLY"], spell))
+    account = ended & ~bounced & ~replied & is_value("unenrolled_source", ["ACCOUNT_REPLY"], spell)
     return {
         "ended": ended,
         "bounced": bounced,
         "replied": replied,
         "account_replied": account,
-        "unsubscribed": ended & (error == "UNSUBSCRIBED"),
+        "unsubscribed": ended & is_value("step_error_type", ["UNSUBSCRIBED"], spell),
     }
 
 
@@ -65,12 +85,10 @@ def _day(column: nw.Expr, timezone: str, implementation: nw.Implementation) -> n
     return column.dt.timestamp("ms") // DAY_MS
 
 
-def cube_counts(native: Any, *, date_field: str = "ended_at", timezone: str = "UTC") -> pd.DataFrame:
-    """Daily counts (user x sequence x day) from any narwhals-supported frame with canonical
-    columns and timestamp columns; returns the pandas table :class:`Cube` holds."""
-    frame = nw.from_native(native)
+def cube_query(frame: nw.LazyFrame | nw.DataFrame, spell: Spellings, *, date_field: str, timezone: str) -> Any:
+    """The daily counts as a (lazy) narwhals query, sorted by user, sequence and day."""
     columns = list(frame.columns)
-    flags = flag_columns(columns)
+    flags = flag_columns(spell, columns)
     engagement = [c for c in ENGAGEMENT if c in columns]
     if f"{date_field}{DAY_SUFFIX}" in columns:
         day = nw.col(f"{date_field}{DAY_SUFFIX}")
@@ -80,14 +98,23 @@ def cube_counts(native: Any, *, date_field: str = "ended_at", timezone: str = "U
         nw.col("user_id").cast(nw.String),
         nw.col("sequence_id").cast(nw.String),
         day.alias("day"),
-        *[flags[c].cast(nw.Int64).alias(c) for c in COUNTS],
-        *[nw.col(c).fill_null(0).cast(nw.Int64).alias(c) for c in engagement],
+        *[flags[c].cast(summed(frame)).alias(c) for c in COUNTS],
+        *[nw.col(c).fill_null(0).cast(summed(frame)).alias(c) for c in engagement],
     )
     grouped = selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in (*COUNTS, *engagement)])
-    if isinstance(grouped, nw.LazyFrame):
-        grouped = grouped.collect()
-    out = grouped.to_pandas()
-    for column in (*COUNTS, *engagement):
+    return grouped.sort(KEYS)  # the engine sorts in parallel; pandas would sort strings in one thread
+
+
+def summed(frame: nw.LazyFrame | nw.DataFrame) -> Any:
+    """The type to sum 0/1 flags and counts in. DuckDB sums integers into 128-bit states, which
+    made the 10M-row cube ~2x slower than summing doubles; doubles are exact below 2**53."""
+    return nw.Float64 if frame.implementation is nw.Implementation.DUCKDB else nw.Int64
+
+
+def finish_counts(out: pd.DataFrame) -> pd.DataFrame:
+    """Engine output -> the :class:`Cube` counts table (types as :func:`build_cube` makes them)."""
+    present = [c for c in (*COUNTS, *ENGAGEMENT) if c in out.columns]
+    for column in present:
         out[column] = out[column].astype("int64")  # DuckDB sums are 128-bit
     out["user_id"] = out["user_id"].astype(str)
     out["sequence_id"] = out["sequence_id"].astype(str)
@@ -97,22 +124,42 @@ def cube_counts(native: Any, *, date_field: str = "ended_at", timezone: str = "U
         day = pd.to_datetime(out["day"])
         out["day"] = day.dt.tz_localize(None) if day.dt.tz is not None else day
     out["day"] = out["day"].astype("datetime64[ns]")
-    return out.sort_values(KEYS, kind="stable").reset_index(drop=True)[[*KEYS, *COUNTS, *engagement]]
+    # Engines sort strings bytewise, pandas too: a stable sort here only guards Spark's order.
+    return out.sort_values(KEYS, kind="stable").reset_index(drop=True)[[*KEYS, *present]]
+
+
+def cube_counts(native: Any, *, date_field: str = "ended_at", timezone: str = "UTC") -> pd.DataFrame:
+    """Daily counts (user x sequence x day) from any narwhals-supported frame with canonical
+    columns and timestamp columns; returns the pandas table :class:`Cube` holds."""
+    _, spell = spellings(native)
+    return finish_counts(_collect(cube_query(nw.from_native(native), spell, date_field=date_field, timezone=timezone)))
+
+
+def _collect(query: Any) -> pd.DataFrame:
+    return (query.collect() if isinstance(query, nw.LazyFrame) else query).to_pandas()
+
+
+def collect_all(queries: list[Any]) -> list[pd.DataFrame]:
+    """Run several queries over one source, one after the other. (polars' ``collect_all``
+    shares the scan but measured slower at 10M rows, 9.3 s against 7.6 s, and 2.5 GB RSS.)"""
+    return [_collect(q) for q in queries]
+
+
+def names_query(frame: nw.LazyFrame | nw.DataFrame, key: str, columns: tuple[str, ...]) -> Any:
+    """Display names per id as a query (one row per id; the greatest non-blank name)."""
+    present = [c for c in columns if c in frame.columns]
+    exprs = [nw.col(c).cast(nw.String).fill_null("").max().alias(c) for c in present]
+    table = frame.select(nw.col(key).cast(nw.String), *[nw.col(c) for c in present])
+    return (table.group_by(key).agg(*exprs) if present else table.unique()).sort(key)
 
 
 def names(native: Any, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
     """Display names per id (one row per id; the maximum non-blank name, deterministic)."""
-    frame = nw.from_native(native)
-    present = [c for c in columns if c in frame.columns]
-    exprs = [nw.col(c).cast(nw.String).fill_null("").max().alias(c) for c in present]
-    table = (
-        frame.select(nw.col(key).cast(nw.String), *[nw.col(c) for c in present]).group_by(key).agg(*exprs)
-        if present
-        else frame.select(nw.col(key).cast(nw.String)).unique()
-    )
-    if isinstance(table, nw.LazyFrame):
-        table = table.collect()
-    return table.to_pandas().sort_values(key, kind="stable").reset_index(drop=True)
+    return _collect(names_query(nw.from_native(native), key, columns)).reset_index(drop=True)
+
+
+USERS = ("user_id", ("user_name", "user_email", "team"))
+SEQUENCES = ("sequence_id", ("sequence_name",))
 
 
 def cube_from_frame(native: Any, *, date_field: str = "ended_at", policy: Policy | str | None = None) -> Cube:
@@ -120,11 +167,12 @@ def cube_from_frame(native: Any, *, date_field: str = "ended_at", policy: Policy
     if date_field not in ("ended_at", "enrolled_at"):
         raise InputError(f"date_field {date_field!r}: expected 'ended_at' or 'enrolled_at'.")
     zone = load_policy(policy).timezone
-    counts = cube_counts(native, date_field=date_field, timezone=zone)
-    return Cube(
-        counts,
-        names(native, "user_id", ("user_name", "user_email", "team")),
-        names(native, "sequence_id", ("sequence_name",)),
-        date_field,
-        zone,
-    )
+    frame = nw.from_native(native)
+    _, spell = spellings(native)
+    query = cube_query(frame, spell, date_field=date_field, timezone=zone)
+    counts, users, sequences = collect_all([query, names_query(frame, *USERS), names_query(frame, *SEQUENCES)])
+    return Cube(finish_counts(counts), _sorted(users, "user_id"), _sorted(sequences, "sequence_id"), date_field, zone)
+
+
+def _sorted(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    return table.sort_values(key, kind="stable").reset_index(drop=True)

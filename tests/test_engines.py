@@ -89,8 +89,13 @@ def test_identical_duplicates_collapse_conflicts_fail(tmp_path):
         )
 
 
-def test_engine_choice(tmp_path, cli, capsys):
+def test_engine_choice(tmp_path, cli, capsys, monkeypatch, files):
     assert pick_engine(SAMPLE) == "pandas"
+    monkeypatch.setattr("senderscore.scan.AUTO_BYTES", 100)  # the fixtures stand in for large files
+    assert pick_engine(files["parquet"], verbose=True) == "polars"
+    assert pick_engine(files["csv"]) == "duckdb"
+    assert "engine auto -> polars" in capsys.readouterr().err
+    monkeypatch.undo()
     with pytest.raises(InputError, match="engine 'spark'"):
         pick_engine(SAMPLE, "spark")
     code, out, _ = cli("score", SAMPLE, "--engine", "duckdb", "--format", "csv")
