@@ -137,7 +137,8 @@ def _add_evidence(ctx: ReportContext, enrollments: pd.DataFrame) -> None:
     ev = gather(enrollments, start=ctx.start, end=ctx.end, policy=ctx.policy, cube=ctx.cube)
     ctx.findings = recommend(ev)
     ctx.cleanup = suppression_list(ev, mask=not ctx.show_emails)
-    counted = ev.enrollments[ev.in_window.to_numpy()]
+    wanted = [c for c in ("ended", "bounced", "replied", "domain", "contact_email") if c in ev.enrollments]
+    counted = ev.enrollments.loc[ev.in_window.to_numpy(), wanted]  # not a copy of every column
     ctx.domains = domain_table(counted)
     ctx.providers = domain_table(counted, by="provider")
     if ctx.alert_band:

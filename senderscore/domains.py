@@ -114,9 +114,11 @@ def domain_table(enrollments: pd.DataFrame, *, by: str = "domain") -> pd.DataFra
     # Evidence frames already carry the flags and the domain: reuse them.
     flags = enrollments if "ended" in enrollments else enrollment_flags(enrollments)
     domains = enrollments["domain"] if "domain" in enrollments else email_domain(enrollments["contact_email"])
-    key = domains if by == "domain" else provider_family(domains)
-    frame = flags[["ended", "bounced", "replied"]].assign(**{by: key.to_numpy()})[flags["ended"] == 1]
-    table = frame.groupby(by, sort=False)[["ended", "bounced", "replied"]].sum().reset_index()
+    frame = flags[["ended", "bounced", "replied"]].assign(domain=domains.to_numpy())[flags["ended"] == 1]
+    table = frame.groupby("domain", sort=False)[["ended", "bounced", "replied"]].sum().reset_index()
+    if by == "provider":  # providers from the (small) domain table, not from every row
+        table = table.assign(provider=provider_family(table["domain"]))
+        table = table.groupby("provider", sort=False)[["ended", "bounced", "replied"]].sum().reset_index()
     delivered = table["ended"] - table["bounced"]
     table["bounce_rate"] = table["bounced"] / table["ended"]
     table["reply_rate"] = (table["replied"] / delivered.where(delivered > 0)).astype(float)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from .evidence import Evidence, median_rate, never_engaged, typo_domains
+from .evidence import Evidence, median_rate, member, never_engaged, typo_domains
 from .output import percent
 from .scores import score_table, sender_scores
 
@@ -143,8 +143,8 @@ def high_bounce(ev: Evidence) -> list[Finding]:
     frame = ev.enrollments
     typos = typo_domains(frame)
     # Row marks computed once over all rows; per-user lookups of large sets cost a scan each.
-    on_typo = pd.Series(frame["domain"].isin(typos.index).to_numpy(), index=frame.index)
-    dormant = pd.Series(frame["contact_id"].isin(never_engaged(frame).index).to_numpy(), index=frame.index)
+    on_typo = pd.Series(member(frame["domain"], typos.index), index=frame.index)
+    dormant = pd.Series(member(frame["contact_id"], never_engaged(frame).index), index=frame.index)
     rebounced = pd.Series(frame.index.isin(ev.reenrolled["BOUNCED"].index), index=frame.index)
     findings = []
     for _, user in ev.by_user[ev.by_user["bounce_rate"] >= ev.policy.bounce_good_max].iterrows():

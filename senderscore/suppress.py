@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .domains import mask_email
-from .evidence import Evidence, never_engaged, typo_domains
+from .evidence import Evidence, member, never_engaged, typo_domains
 
 COLUMNS = ["contact_id", "contact_email", "reasons", "last_enrolled_at", "enrollments", "sequences", "users"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -42,14 +42,17 @@ def suppression_list(ev: Evidence, *, mask: bool = False) -> pd.DataFrame:
     for flag, text in ((ended["bounced"] == 1, "hard bounced"), (unsubscribed, "unsubscribed")):
         add(pd.Series(text, index=ended.loc[flag, "contact_id"].unique(), dtype=object))
     typos = typo_domains(frame)
-    on_typo = frame[frame["domain"].isin(typos.index)].drop_duplicates("contact_id").set_index("contact_id")["domain"]
-    add(on_typo.map(lambda d: f"suspected typo domain {d} (did you mean {typos[d]}?)").astype(object))
+    on_typo = (
+        frame[member(frame["domain"], typos.index)].drop_duplicates("contact_id").set_index("contact_id")["domain"]
+    )
+    texts = {d: f"suspected typo domain {d} (did you mean {typos[d]}?)" for d in typos.index}
+    add(on_typo.map(texts).astype(object))
     dormant = never_engaged(frame)
     add(pd.Series([f"never engaged in {n} enrollments" for n in dormant], index=dormant.index, dtype=object))
     if not reasons:
         return pd.DataFrame(columns=COLUMNS)
     wanted = [c for c in ("contact_id", "contact_email", "enrolled_at", "sequence_id", "user_id") if c in frame]
-    return _rows(frame.loc[frame["contact_id"].isin(pd.Index(list(reasons))), wanted], reasons, ev, mask)
+    return _rows(frame.loc[member(frame["contact_id"], list(reasons)), wanted], reasons, ev, mask)
 
 
 def _rows(frame: pd.DataFrame, reasons: dict[str, list[str]], ev: Evidence, mask: bool) -> pd.DataFrame:
