@@ -128,7 +128,7 @@ def refresh(rows: int) -> None:
     from senderscore.cube import coarsen
     from senderscore.scan import scan_cube
 
-    full, _ = scan_cube(data(rows, "parquet"), engine="duckdb")
+    full, _ = scan_cube(data(rows, "parquet"), engine="polars")
     for label, cube in (("user x sequence x day", full), ("user x day", coarsen(full))):
         first, last = cube.span
         rng = random.Random(1)
@@ -166,8 +166,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--formats", nargs="+", default=["parquet", "csv"])
     parser.add_argument("--no-report", action="store_true", help="skip the full HTML report timing")
-    parser.add_argument("--skip", nargs="*", default=[], help="skip queries whose name contains one of these, "
-                        "e.g. --skip 'engine pandas' at 10M rows")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        help="skip queries whose name contains one of these, e.g. --skip 'engine pandas' at 10M rows",
+    )
     args = parser.parse_args()
     for rows in args.rows:
         measure(rows, args.runs, args.formats, args.skip)

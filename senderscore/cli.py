@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=["auto", "pandas", "duckdb", "polars"],
         default="auto",
-        help="auto (default): DuckDB for files over 100 MB, pandas otherwise",
+        help="auto (default): files over 100 MB with polars (Parquet) or DuckDB (CSV), pandas otherwise",
     )
     score.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked")
     score.add_argument(
