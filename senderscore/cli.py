@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         "is at or below BAND (the report lists them at the top)",
     )
     report.add_argument("--show-emails", action="store_true", help="show contact emails unmasked in the report")
+    report.add_argument(
+        "--engine",
+        choices=["auto", "pandas", "duckdb", "polars"],
+        default="auto",
+        help="pandas reads every row (all sections); duckdb/polars build only the cube, for files too large "
+        "for memory (no clean-up list, domains or contact rules); auto: pandas up to ~2M rows",
+    )
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
     _input_options(recommend, skip=False)
@@ -238,6 +245,7 @@ def _report(args: argparse.Namespace) -> int:
         formats=formats,
         alert_band=args.fail_on_band or "Low",
         show_emails=args.show_emails,
+        engine=args.engine,
     )
     for path in (result.html, result.notebook):
         if path is not None:

@@ -88,12 +88,13 @@ def prepare(
     period: str = "month",
     alert_band: str = "",
     show_emails: bool = False,
+    engine: str = "auto",
 ) -> ReportContext:
     """Compute the report (see :func:`senderscore.context.prepare_report`) and switch charts to
     offline SVG rendering."""
     charts.use_offline_renderer()
     return prepare_report(
-        input_path, start_date, end_date, date_field, policy_path, users, period, alert_band, show_emails
+        input_path, start_date, end_date, date_field, policy_path, users, period, alert_band, show_emails, engine
     )
 
 

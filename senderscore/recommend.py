@@ -332,11 +332,12 @@ def _drivers(ev: Evidence, user_id: str, current: tuple, previous: tuple, change
 
 
 RULES = (after_unsubscribe, rebounce, high_bounce, low_reply, changed, needs_data)
+CUBE_RULES = (low_reply, changed, needs_data)  # need only the cube (reports built by DuckDB or polars)
 
 
-def recommend(ev: Evidence) -> list[Finding]:
+def recommend(ev: Evidence, rules: tuple = RULES) -> list[Finding]:
     """Every rule's findings, most severe first, then by user."""
-    findings = [finding for rule in RULES for finding in rule(ev)]
+    findings = [finding for rule in rules for finding in rule(ev)]
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.user_name, f.rule))
 
 

@@ -67,6 +67,7 @@ def run_report(
     progress: bool = True,
     alert_band: str = "Low",
     show_emails: bool = False,
+    engine: str = "auto",
 ) -> ReportResult:
     """Execute the report notebook and write ``sender-score_<start>_<end>.html`` (and/or ``.ipynb``).
 
@@ -87,6 +88,7 @@ def run_report(
         "output_dir": str(output_dir),
         "alert_band": alert_band,
         "show_emails": bool(show_emails),
+        "engine": engine,
     }
     check_parameters(parameters, notebook)
     first, last = parse_window(start_date, end_date)  # bad dates fail before the kernel starts

@@ -39,9 +39,12 @@ from .read import file_kind
 
 ENGINES = ("auto", "pandas", "duckdb", "polars")
 AUTO_BYTES = 100 * 1024 * 1024  # files larger than this leave pandas under --engine auto
+# Reports read rows into pandas for the per-contact evidence (~1.4 GB RSS per million rows);
+# above about two million rows `report --engine auto` builds only the cube, with DuckDB or polars.
+REPORT_BYTES = {"parquet": 100 * 1024 * 1024, "csv": 400 * 1024 * 1024}
 
 
-def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False) -> str:
+def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
     """The engine to use. ``auto``: pandas up to 100 MB; above, polars for Parquet (the faster
     scan on 2 cores, measured in benchmarks/) and DuckDB for CSV (out of core)."""
     if engine not in ENGINES:
@@ -50,7 +53,7 @@ def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False) 
         path = Path(str(source))
         size = path.stat().st_size if path.is_file() else 0
         engine = "pandas"
-        if size > AUTO_BYTES:
+        if size > (AUTO_BYTES if threshold is None else threshold):
             engine = "polars" if file_kind(path) == "parquet" else "duckdb"
         if verbose:
             print(f"senderscore: engine auto -> {engine} ({size / 1e6:.0f} MB)", file=sys.stderr)

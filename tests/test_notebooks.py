@@ -27,6 +27,7 @@ def test_report_parameters_are_declared_typed_and_documented():
         "output_dir",
         "alert_band",
         "show_emails",
+        "engine",
     ]
     assert declared["users"]["inferred_type_name"] == "list"
     assert all(p["inferred_type_name"] in ("str", "list", "bool") for p in declared.values())

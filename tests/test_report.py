@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import nbformat
+import pandas as pd
 import pytest
 from conftest import HEADER, RULES, SAMPLE, write_csv
 
+from senderscore import load_enrollments
+from senderscore.context import prepare_report
 from senderscore.errors import InputError, ReportError
 from senderscore.paths import REPORT_NOTEBOOK
 from senderscore.report import check_parameters, run_report
@@ -101,3 +104,33 @@ def test_both_formats(tmp_path):
     assert executed.metadata.papermill.parameters["users"] == ["Sven Weber"]
     assert "Sven Weber" in result.html.read_text()
     assert "Maya Evans" not in result.html.read_text()
+
+
+@pytest.fixture(scope="module")
+def sample_parquet(tmp_path_factory):
+    path = tmp_path_factory.mktemp("parquet") / "sample.parquet"
+    load_enrollments(SAMPLE).enrollments.drop(columns=["source_row"]).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_cube_only_report_has_the_same_scores_and_cube_rules(sample_parquet, engine):
+    rows = prepare_report(SAMPLE, end_date="2026-09-30")
+    cube = prepare_report(sample_parquet, end_date="2026-09-30", engine=engine)
+    assert rows.rows and not cube.rows and cube.engine == engine
+    for table in ("by_user", "by_user_sequence", "trend"):
+        pd.testing.assert_frame_equal(getattr(cube, table), getattr(rows, table))
+
+    def key(f):
+        return (f.rule, f.user_id, f.severity, f.summary, f.score_before, f.score_after)
+
+    expected = [key(f) for f in rows.findings if f.rule in ("low_reply", "changed", "needs_data")]
+    assert [key(f) for f in cube.findings] == expected and expected
+    assert cube.cleanup.empty and cube.domains.empty
+
+
+def test_report_engine_through_the_cli(cli, tmp_path, sample_parquet):
+    code, _, err = cli("report", sample_parquet, "--engine", "polars", "--output-dir", tmp_path)
+    assert code == 0, err
+    html = next(tmp_path.glob("*.html")).read_text()
+    assert "built from the daily counts cube (engine polars)" in html and "the clean-up list needs them" in html
