@@ -274,15 +274,20 @@ def changed(ev: Evidence) -> list[Finding]:
     now = sender_scores(ev.cube, start=current_start, end=ev.end, policy=ev.policy).set_index("user_id")
     before = sender_scores(ev.cube, start=previous_start, end=previous_end, policy=ev.policy).set_index("user_id")
     rank = {name: i for i, name in enumerate(ev.policy.band_names)}
+    # Per user x sequence counts of both periods, computed once (not once per user).
+    by_sequence = {
+        period: sender_scores(ev.cube, start=period[0], end=period[1], by="user-sequence", policy=ev.policy).groupby(
+            "user_id", sort=False
+        )
+        for period in ((current_start, ev.end), (previous_start, previous_end))
+    }
     findings = []
     for user_id in sorted(set(now.index) & set(before.index)):
         cur, prev = now.loc[user_id], before.loc[user_id]
         step = rank[cur["band"]] - rank[prev["band"]]  # > 0: fell
         if step == 0 or not (cur["eligible"] and prev["eligible"]):
             continue
-        drivers = _drivers(
-            ev, user_id, (current_start, ev.end), (previous_start, previous_end), float(cur["score"] - prev["score"])
-        )
+        drivers = _drivers(ev, user_id, *by_sequence.values(), float(cur["score"] - prev["score"]))
         severity = "high" if step > 0 and cur["band"] == ev.policy.bands[-1][0] else "medium" if step > 0 else "low"
         verb = "fell" if step > 0 else "rose"
         finding = Finding(
@@ -309,15 +314,16 @@ def changed(ev: Evidence) -> list[Finding]:
     return findings
 
 
-def _drivers(ev: Evidence, user_id: str, current: tuple, previous: tuple, change: float) -> list[tuple[str, float]]:
+def _drivers(ev: Evidence, user_id: str, current: object, previous: object, change: float) -> list[tuple[str, float]]:
     """The (at most three) sequences that explain most of a score ``change``: per sequence, the
     current score minus the score with that sequence's counts put back to the previous
     period's; only sequences worth a tenth of the change or more, in its direction."""
     fell = change < 0
 
-    def counts(window: tuple) -> pd.DataFrame:
-        table = sender_scores(ev.cube, start=window[0], end=window[1], by="user-sequence", policy=ev.policy)
-        return table[table["user_id"] == user_id].set_index("sequence_id")[["ended", "bounced", "replied"]]
+    def counts(grouped: object) -> pd.DataFrame:  # the user's rows of a period's user x sequence table
+        columns = ["sequence_id", "ended", "bounced", "replied"]
+        rows = grouped.get_group(user_id) if user_id in grouped.groups else pd.DataFrame(columns=columns)
+        return rows[columns].set_index("sequence_id").astype("int64")
 
     now, before = counts(current), counts(previous)
     index = now.index.union(before.index)

@@ -18,6 +18,20 @@ from .output import percent
 from .policy import Policy
 
 MAX_SEQUENCES = 15  # per user in the drill-down; the CSV export has them all
+# Rows of the whole drill-down (each styled row is ~1 kB of HTML): with many users each shows
+# fewer sequences, so that the report stays under 3 MB at any input size.
+DRILLDOWN_ROWS = 1200
+
+
+def per_user_rows(users: int) -> int:
+    """Sequences shown per user in the drill-down: 15, fewer (down to 3) when there are many users.
+
+    >>> per_user_rows(15), per_user_rows(500)
+    (15, 3)
+    """
+    return max(3, min(MAX_SEQUENCES, DRILLDOWN_ROWS // max(users, 1)))
+
+
 STYLE = """<style>
 .ss-cards{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}
 .ss-card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:150px}
@@ -116,6 +130,23 @@ def styled(table: pd.DataFrame, keys: list[str], policy: Policy, table_id: str) 
     )
 
 
+def html_rows(frame: pd.DataFrame, policy: Policy) -> list[str]:
+    """A :func:`score_frame` as ``<tr>`` strings, coloured as :func:`styled` colours them: a pandas
+    Styler per table costs ~30 ms and ~1 kB of CSS per row, too much for hundreds of users."""
+    colours = band_colours(policy)
+    rows = []
+    for values in frame.to_dict("records"):
+        muted = ' style="color:#777;font-style:italic"' if values["Status"] == "provisional" else ""
+        cells = "".join(
+            f'<td style="background-color:{colours.get(v, "#fff")};color:#111">{escape(str(v))}</td>'
+            if column == "Band"
+            else f"<td>{escape(str(v))}</td>"
+            for column, v in values.items()
+        )
+        rows.append(f"<tr{muted}>{cells}</tr>")
+    return rows
+
+
 def user_table(ctx: ReportContext) -> Styler:
     """The per-user table: official rows first (by score), then provisional ones."""
     return styled(ctx.by_user, ["user_id"], ctx.policy, "user-scores")
@@ -127,21 +158,32 @@ def drilldown(ctx: ReportContext) -> HTML:
         f"<p class='ss-muted'>Sequences need {ctx.policy.min_ended_sequence} ended enrollments for an "
         "official score. Click a user to open their sequences.</p>"
     ]
+    table = ctx.by_user_sequence
+    shown = table.groupby("user_id", sort=False).head(per_user_rows(len(ctx.by_user)))
+    frame = score_frame(shown, ["sequence_id"])  # once for every user: ~20 ms per call
+    rows = html_rows(frame, ctx.policy)
+    positions = pd.Series(range(len(shown))).groupby(shown["user_id"].to_numpy(), sort=False).agg(list)
+    totals = table["user_id"].value_counts()
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
     for _, user in ctx.by_user.iterrows():
-        rows = ctx.by_user_sequence[ctx.by_user_sequence["user_id"] == user["user_id"]]
-        shown = rows.head(MAX_SEQUENCES)
-        name = user.get("user_name") or user["user_id"]
+        user_id = user["user_id"]
+        mine = [rows[i] for i in positions.get(user_id, [])]
+        total = int(totals.get(user_id, 0))
+        name = user.get("user_name") or user_id
         more = (
-            f"<p class='ss-muted'>{len(rows) - len(shown)} more sequences not shown; "
+            f"<p class='ss-muted'>{total - len(mine)} more sequences not shown; "
             "<code>senderscore score --by user-sequence</code> lists them all.</p>"
-            if len(rows) > len(shown)
+            if total > len(mine)
             else ""
         )
         status = "" if user["eligible"] else " (provisional)"
-        table = styled(shown, ["sequence_id"], ctx.policy, f"seq-{_slug(user['user_id'])}").to_html()
+        html = (
+            f'<table class="ss-table" data-table="seq-{escape(_slug(user_id))}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(mine)}</tbody></table>"
+        )
         parts.append(
             f"<details><summary>{escape(str(name))}: {user['score']:.1f} "
-            f"{_badge(user['band'], ctx.policy)}{status}, {len(rows)} sequences</summary>{table}{more}</details>"
+            f"{_badge(user['band'], ctx.policy)}{status}, {total} sequences</summary>{html}{more}</details>"
         )
     return HTML("\n".join(parts))
 
