@@ -9,6 +9,7 @@ here each check is counted, and rows that fail are rejected (``skip``) or stop t
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from .policy import Policy, load_policy
 from .read import file_kind
 
 ENGINES = ("auto", "pandas", "duckdb", "polars")
+DUCKDB_MEMORY = "1GB"
 AUTO_BYTES = 100 * 1024 * 1024  # files larger than this leave pandas under --engine auto
 # Reports read rows into pandas for the per-contact evidence (~1.4 GB RSS per million rows);
 # above about two million rows `report --engine auto` builds only the cube, with DuckDB or polars.
@@ -77,6 +79,10 @@ def duckdb_frame(path: Path, policy: Policy) -> Any:
 
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{policy.timezone}'")  # naive timestamps are in the report zone
+    # Out of core for real: past this much memory DuckDB spills to a temporary folder. A 10M-row
+    # CSV peaked at 3.4 GB without it, 1.4 GB with it, for ~25 % more time.
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET temp_directory = '{_sql_text(str(Path(tempfile.gettempdir()) / 'senderscore-duckdb'))}'")
     kind = file_kind(path)
     reader = "read_parquet" if kind == "parquet" else "read_csv"
     options = "" if kind == "parquet" else ", header = true, all_varchar = true"
@@ -105,6 +111,10 @@ def duckdb_frame(path: Path, policy: Policy) -> Any:
         f"CREATE TEMP {what} enrollments AS SELECT *, {', '.join(days)} FROM (SELECT {', '.join(select)} FROM {source})"
     )
     return con.table("enrollments")
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _day_sql(field: str, timezone: str) -> str:
