@@ -13,6 +13,7 @@ from typing import Literal
 import pandas as pd
 
 from . import schema
+from .dates import local_day
 from .errors import InputError
 from .policy import Policy, load_policy
 
@@ -116,7 +117,7 @@ def build_cube(
     frame["user_id"] = rows["user_id"].astype(str)
     frame["sequence_id"] = rows["sequence_id"].astype(str)
     # Calendar day in the report zone, kept as naive midnight: cheap to compare and group.
-    frame["day"] = rows[date_field].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+    frame["day"] = local_day(rows[date_field], zone)
     extra = [c for c in ENGAGEMENT if c in rows.columns]
     for column in extra:
         frame[column] = rows[column].astype("int64")

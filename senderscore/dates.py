@@ -133,6 +133,12 @@ def _localize(values: pd.Series, timezone: str) -> pd.Series:
     return local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
 
 
+def local_day(stamps: pd.Series, zone: str) -> pd.Series:
+    """The calendar day of each UTC timestamp in ``zone``, as naive midnight (cheap to compare
+    and group; Python date objects cost seconds per million rows)."""
+    return stamps.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+
+
 def parse_date(value: object, name: str = "date") -> dt.date | None:
     """Parse a report-window date given as ISO text, ``YYYYMMDD`` or a date object.
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cube import COUNTS, Cube, build_cube, enrollment_flags
-from .dates import parse_window
+from .dates import local_day, parse_window
 from .domains import email_domain, typo_of
 from .policy import Policy, load_policy
 from .scores import score_table, sender_scores
@@ -137,11 +137,6 @@ def member(values: pd.Series, members: object) -> np.ndarray:
         found = pc.is_in(arrow, value_set=pa.array(members.astype(str).to_numpy(dtype=object), type=arrow.type))
         return found.to_numpy(zero_copy_only=False)
     return values.isin(members).to_numpy()
-
-
-def local_day(stamps: pd.Series, zone: str) -> pd.Series:
-    """The calendar day of each UTC timestamp in ``zone``, as naive midnight."""
-    return stamps.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
 
 
 def reenrolled_after(frame: pd.DataFrame, error: str) -> pd.DataFrame:

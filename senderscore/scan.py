@@ -21,15 +21,10 @@ from .cube import Cube
 from .engines import (
     DAY_MS,
     DAY_SUFFIX,
-    SEQUENCES,
-    USERS,
     Spellings,
-    collect_all,
+    cube_batch,
     cube_from_frame,
-    cube_query,
-    finish_counts,
     is_value,
-    names_query,
     spellings,
     summed,
 )
@@ -86,7 +81,7 @@ def duckdb_frame(path: Path, policy: Policy) -> Any:
     kind = file_kind(path)
     reader = "read_parquet" if kind == "parquet" else "read_csv"
     options = "" if kind == "parquet" else ", header = true, all_varchar = true"
-    source = f"{reader}('{str(path).replace(chr(39), chr(39) * 2)}'{options})"
+    source = f"{reader}('{_sql_text(str(path))}'{options})"
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall())
     mapping = _columns(list(types), str(path))
     select = [
@@ -217,21 +212,19 @@ def scan_cube(
     native = duckdb_frame(path, policy) if engine == "duckdb" else polars_frame(path, policy)
     frame = nw.from_native(native)
     combos, spell = spellings(native)
-    checks = {r: e for r, e in row_checks(list(frame.columns), spell).items() if r not in enum_problems(combos)}
+    by_value = enum_problems(combos)  # counted on the small table already
+    checks = {r: e for r, e in row_checks(list(frame.columns), spell).items() if r not in by_value}
     counted = frame.select(
         nw.len().alias("_rows"),
         nw.col("enrollment_id").n_unique().alias("_ids"),
         *[e.cast(summed(frame)).sum().alias(r) for r, e in checks.items()],
     )
-    batch = [counted, cube_query(frame, spell, date_field=date_field, timezone=policy.timezone)]
-    totals, counts, users, sequences = collect_all([*batch, names_query(frame, *USERS), names_query(frame, *SEQUENCES)])
+    cube, (totals,) = cube_batch(frame, spell, date_field=date_field, timezone=policy.timezone, extra=(counted,))
     totals = totals.iloc[0]
-    found = {r: int(n) for r, n in {**enum_problems(combos), **totals.drop(["_rows", "_ids"]).to_dict()}.items() if n}
+    found = {r: int(n) for r, n in {**by_value, **totals.drop(["_rows", "_ids"]).to_dict()}.items() if n}
     rows, ids = int(totals["_rows"]), int(totals["_ids"])
     if not found and ids == rows:  # the usual case: one batch did everything
-        report = LoadReport(str(path), rows, rows, 0, 0, {}, [], where="row")
-        cube = Cube(finish_counts(counts), users, sequences, date_field, policy.timezone)
-        return cube, report
+        return cube, LoadReport(str(path), rows, rows, 0, 0, {}, [], where="row")
     return _second_pass(path, frame, spell, found, rows, date_field, policy, on_bad_rows)
 
 
