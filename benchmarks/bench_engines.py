@@ -23,13 +23,9 @@ PY = sys.executable
 
 BOTH_TABLES = """
 import sys
-from senderscore import build_cube, load_enrollments, sender_scores
-from senderscore.scan import scan_cube
+from senderscore import cube_of, open_dataset, sender_scores
 path, engine = sys.argv[1], sys.argv[2]
-if engine == "pandas":
-    cube = build_cube(load_enrollments(path).enrollments)
-else:
-    cube, _ = scan_cube(path, engine=engine)
+cube = cube_of(open_dataset(path, engine=engine))  # one switch: every engine runs the same checks and query
 sender_scores(cube, by="user"); sender_scores(cube, by="user-sequence")
 """
 
@@ -109,8 +105,6 @@ def measure(rows: int, runs: int, kinds: list[str], skip: list[str]) -> None:
             "hand-written polars lazy": [PY, "-c", POLARS_LAZY, path],
             "naive pandas": [PY, "-c", NAIVE_PANDAS, path],
         }
-        if kind == "csv":
-            del candidates["senderscore, engine polars"]  # the polars engine reads Parquet
         results = {}
         candidates = {name: code for name, code in candidates.items() if not any(s in name for s in skip)}
         for name, code in candidates.items():
@@ -125,11 +119,10 @@ def measure(rows: int, runs: int, kinds: list[str], skip: list[str]) -> None:
 def refresh(rows: int) -> None:
     import random
 
-    from senderscore import sender_scores
+    from senderscore import cube_of, open_dataset, sender_scores
     from senderscore.cube import coarsen
-    from senderscore.scan import scan_cube
 
-    full, _ = scan_cube(data(rows, "parquet"), engine="polars")
+    full = cube_of(open_dataset(data(rows, "parquet"), engine="polars"))
     for label, cube in (("user x sequence x day", full), ("user x day", coarsen(full))):
         first, last = cube.span
         rng = random.Random(1)

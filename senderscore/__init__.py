@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from .cube import Cube, build_cube
+from .cube import Cube, build_cube, cube_of
 from .errors import InputError, PolicyError, SenderScoreError
-from .load import LoadReport, load_enrollments
+from .load import LoadReport, load_enrollments, open_dataset
 from .policy import DEFAULT_POLICY, Policy
 from .sample import generate_sample, write_sample
 from .scores import score_table, sender_scores, wilson_interval
@@ -18,8 +18,10 @@ __all__ = [
     "PolicyError",
     "SenderScoreError",
     "build_cube",
+    "cube_of",
     "generate_sample",
     "load_enrollments",
+    "open_dataset",
     "score_table",
     "sender_scores",
     "wilson_interval",

@@ -13,14 +13,13 @@ import sys
 from pathlib import Path
 
 from . import __version__, alerts
-from .cube import build_cube
-from .dates import parse_window
+from .cube import build_cube, cube_of
 from .errors import InputError, ReportError
-from .load import LoadReport, load_enrollments
+from .load import LoadReport, load_enrollments, open_dataset
+from .load.dates import parse_window
 from .output import to_csv, to_json, to_terminal
 from .policy import load_policy
 from .sample import write_sample
-from .scan import pick_engine, scan_cube
 from .scores import sender_scores
 
 
@@ -80,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=["auto", "pandas", "duckdb", "polars"],
         default="auto",
-        help="pandas reads every row (all sections); duckdb/polars build only the cube, for files too large "
-        "for memory (no clean-up list, domains or contact rules); auto: pandas up to ~2M rows",
+        help="pandas reads every row (all sections); duckdb/polars check every row the same way but build "
+        "only the cube, for files too large for memory (no clean-up list, domains or contact rules); "
+        "auto: pandas up to ~2M rows",
     )
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
@@ -155,17 +155,17 @@ def main(argv: list[str] | None = None) -> int:
 def _score(args: argparse.Namespace) -> int:
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
     policy = load_policy(args.policy)
-    engine = pick_engine(args.input, args.engine, verbose=args.verbose)
-    if engine == "pandas":
-        enrollments, report = load_enrollments(
-            args.input, on_bad_rows=args.on_bad_rows, policy=policy, encoding=args.encoding
-        )
-        _write_rejects(report, args)
-        cube = build_cube(enrollments, date_field=args.date_field, policy=policy)
-    else:
-        cube, report = scan_cube(
-            args.input, engine=engine, date_field=args.date_field, policy=policy, on_bad_rows=args.on_bad_rows
-        )
+    opened = open_dataset(
+        args.input,
+        engine=args.engine,
+        on_bad_rows=args.on_bad_rows,
+        policy=policy,
+        encoding=args.encoding,
+        verbose=args.verbose,
+    )
+    report = opened.report
+    _write_rejects(report, args)
+    cube = cube_of(opened, date_field=args.date_field)
     table = sender_scores(cube, start=window[0], end=window[1], by=args.by, policy=policy)
     meta = {
         "by": args.by,

@@ -13,16 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 from .alerts import at_or_below, check_band
-from .cube import Cube, build_cube
-from .dates import parse_window
+from .cube import Cube, cube_of
 from .domains import domain_table
 from .errors import InputError
 from .evidence import Evidence, gather
-from .load import LoadReport, load_enrollments
+from .load import REPORT_BYTES, LoadReport, open_dataset, pick_engine, to_pandas
+from .load.dates import parse_window
 from .paths import resolve_input
 from .policy import Policy, load_policy
 from .recommend import CUBE_RULES, recommend
-from .scan import REPORT_BYTES, pick_engine, scan_cube
 from .scores import PERIODS, rollup, score_table, sender_scores, window
 from .suppress import suppression_list
 from .trends import trend_table
@@ -114,13 +113,13 @@ def prepare_report(
     policy = load_policy(policy_path or None)
     path = resolve_input(input_path)
     engine = pick_engine(path, engine, threshold=REPORT_BYTES["parquet" if path.suffix == ".parquet" else "csv"])
-    if engine == "pandas":
-        enrollments, load = load_enrollments(path, policy=policy)
-        cube = select_users(build_cube(enrollments, date_field=date_field, policy=policy), users)
+    opened = open_dataset(path, engine=engine, policy=policy)
+    load = opened.report
+    cube = select_users(cube_of(opened, date_field=date_field), users)
+    enrollments = None
+    if engine == "pandas":  # per-contact evidence reads the rows in pandas
+        enrollments = to_pandas(opened.rows)
         enrollments = enrollments[enrollments["user_id"].isin(cube.users["user_id"])]
-    else:
-        cube, load = scan_cube(path, engine=engine, date_field=date_field, policy=policy)
-        cube, enrollments = select_users(cube, users), None
     start, end = _resolve(cube, start, end)
     by_user = sender_scores(cube, start=start, end=end, by="user", policy=policy)
     by_user_sequence = sender_scores(cube, start=start, end=end, by="user-sequence", policy=policy)

@@ -1,4 +1,4 @@
-"""Enrollments -> daily counts cube: the only step that touches raw rows.
+"""Typed rows -> daily counts cube: the ONE set of definitions and the one query every engine runs.
 
 One row per user x sequence x calendar day (in the report time zone) of ended
 enrollments, with the counts every table is summed from. The cube does not depend on
@@ -8,16 +8,21 @@ the scoring policy except for its time zone, so a policy change never rebuilds i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+import narwhals as nw
 import pandas as pd
 
 from . import schema
-from .dates import local_day
 from .errors import InputError
+from .load import Opened
+from .load.rules import TYPED, typed
+from .load.scan import ROW
+from .load.validate import collect, typed_rows
 from .policy import Policy, load_policy
 
 DateField = Literal["ended_at", "enrolled_at"]
+KEYS = ["user_id", "sequence_id", "day"]
 COUNTS = ("ended", "bounced", "replied", "account_replied", "unsubscribed")
 ENGAGEMENT = ("open_count", "click_count", "meeting_count")
 
@@ -70,24 +75,45 @@ def coarsen(cube: Cube) -> Cube:
     return Cube(counts, cube.users, cube.sequences, cube.date_field, cube.timezone)
 
 
-def enrollment_flags(enrollments: pd.DataFrame) -> pd.DataFrame:
-    """Per-enrollment 0/1 flags of the definitions (ended, bounced, replied, ...)."""
-    source = enrollments["unenrolled_source"]
-    error = enrollments["step_error_type"]
-    ended = enrollments["state"].isin(schema.ENDED_STATES)
+def flag_exprs() -> dict[str, nw.Expr]:
+    """The definitions, once, as expressions over the typed columns that every engine evaluates:
+    ``ended`` (state FINISHED or UNENROLLED); ``bounced`` (ended, unenrolled_source ERROR and
+    step_error_type BOUNCED); ``replied`` (ended, not bounced, and reply_count > 0 or
+    unenrolled_source REPLY or THREAD_REPLY); ``account_replied`` (ended, not bounced, not
+    replied, unenrolled_source ACCOUNT_REPLY); ``unsubscribed`` (ended, step_error_type
+    UNSUBSCRIBED)."""
+    source, error = typed("unenrolled_source"), typed("step_error_type")
+    ended = typed("state").is_in(list(schema.ENDED_STATES))
     bounced = ended & (source == "ERROR") & (error == "BOUNCED")
-    replied = ended & ~bounced & ((enrollments["reply_count"] > 0) | source.isin(("REPLY", "THREAD_REPLY")))
+    replied = ended & ~bounced & ((typed("reply_count") > 0) | source.is_in(["REPLY", "THREAD_REPLY"]))
     account = ended & ~bounced & ~replied & (source == "ACCOUNT_REPLY")
-    return pd.DataFrame(
-        {
-            "ended": ended,
-            "bounced": bounced,
-            "replied": replied,
-            "account_replied": account,
-            "unsubscribed": ended & (error == "UNSUBSCRIBED"),
-        },
-        index=enrollments.index,
-    ).astype("int64")
+    unsubscribed = ended & (error == "UNSUBSCRIBED")
+    return dict(zip(COUNTS, (ended, bounced, replied, account, unsubscribed), strict=True))
+
+
+def enrollment_flags(
+    enrollments: pd.DataFrame, *, policy: Policy | str | None = None, date_field: DateField = "ended_at"
+) -> pd.DataFrame:
+    """Per-enrollment facts of validated enrollments: the 0/1 flags of the definitions
+    (:func:`flag_exprs`), ``day`` (the calendar day of ``date_field`` in the policy's zone) and
+    ``enrolled_day``, as naive midnights; computed by the same query as every cube."""
+    rows, _ = typed_rows(enrollments, load_policy(policy).timezone)
+    flags = flag_exprs()
+    days = {"day": f"{TYPED}{date_field}_day", "enrolled_day": f"{TYPED}enrolled_at_day"}
+    present = {k: v for k, v in days.items() if v in rows.collect_schema().names()}
+    table = collect(
+        rows.select(
+            nw.col(ROW),
+            *[flags[c].cast(nw.Int64).alias(c) for c in COUNTS],
+            *[nw.col(v).alias(k) for k, v in present.items()],
+        )
+    )
+    table = table.sort_values(ROW, kind="stable").set_axis(enrollments.index)
+    out = table[list(COUNTS)].astype("int64")
+    for name in days:
+        values = table[name] if name in table else pd.Series(float("nan"), index=table.index)
+        out[name] = pd.to_datetime(values.astype("Int64"), unit="D").astype("datetime64[ns]")
+    return out
 
 
 def build_cube(
@@ -96,7 +122,7 @@ def build_cube(
     date_field: DateField = "ended_at",
     policy: Policy | str | None = None,
 ) -> Cube:
-    """Build the daily counts cube from validated enrollments.
+    """Build the daily counts cube from validated enrollments (the same query as every engine).
 
     Parameters
     ----------
@@ -107,38 +133,60 @@ def build_cube(
     policy : Policy or path, optional
         Supplies the time zone of the calendar days (default UTC).
     """
+    _check_field(date_field)
+    rows, span = typed_rows(enrollments, load_policy(policy).timezone)
+    return cube_query(rows, date_field=date_field, timezone=span.zone)
+
+
+def cube_of(opened: Opened, *, date_field: DateField = "ended_at") -> Cube:
+    """The cube of a checked dataset, built on its engine (see :func:`senderscore.load.open_dataset`)."""
+    _check_field(date_field)
+    return cube_query(opened.rows, date_field=date_field, timezone=opened.zone)
+
+
+def _check_field(date_field: str) -> None:
     if date_field not in ("ended_at", "enrolled_at"):
         raise InputError(f"date_field {date_field!r}: expected 'ended_at' or 'enrolled_at'.")
-    zone = load_policy(policy).timezone
-    flags = enrollment_flags(enrollments)
-    ended = flags["ended"].astype(bool)
-    rows = enrollments.loc[ended]
-    frame = flags.loc[ended].copy()
-    frame["user_id"] = rows["user_id"].astype(str)
-    frame["sequence_id"] = rows["sequence_id"].astype(str)
-    # Calendar day in the report zone, kept as naive midnight: cheap to compare and group.
-    frame["day"] = local_day(rows[date_field], zone)
-    extra = [c for c in ENGAGEMENT if c in rows.columns]
-    for column in extra:
-        frame[column] = rows[column].astype("int64")
-    keys = ["user_id", "sequence_id", "day"]
-    counts = frame.groupby(keys, sort=True, observed=True)[list(COUNTS) + extra].sum().reset_index()
+
+
+def cube_query(rows: Any, *, date_field: str, timezone: str) -> Cube:
+    """Group typed rows (any engine) into the :class:`Cube`: counts, user and sequence names."""
+    columns = rows.collect_schema().names()
+    flags = flag_exprs()
+    summed = nw.Float64 if rows.implementation is nw.Implementation.DUCKDB else nw.Int64  # DuckDB: 128-bit int sums
+    engagement = [c for c in ENGAGEMENT if TYPED + c in columns]
+    day_column = f"{TYPED}{date_field}_day"
+    day = nw.col(day_column) if day_column in columns else nw.lit(None).cast(nw.Int64)
+    selected = rows.filter(flags["ended"]).select(
+        typed("user_id").alias("user_id"),
+        typed("sequence_id").alias("sequence_id"),
+        day.alias("day"),
+        *[flags[c].cast(summed).alias(c) for c in COUNTS],
+        *[typed(c).cast(summed).alias(c) for c in engagement],
+    )
+    grouped = selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in (*COUNTS, *engagement)]).sort(KEYS)
     return Cube(
-        counts,
-        _names(enrollments, "user_id", ("user_name", "user_email", "team")),
-        _names(enrollments, "sequence_id", ("sequence_name",)),
+        _finish(collect(grouped), engagement),
+        _names(rows, "user_id", ("user_name", "user_email", "team")),
+        _names(rows, "sequence_id", ("sequence_name",)),
         date_field,
-        zone,
+        timezone,
     )
 
 
-def _names(enrollments: pd.DataFrame, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
-    """One value of each name column per id: the greatest non-blank one, so that every engine
-    (see :mod:`senderscore.engines`) picks the same name when an export has several."""
-    present = [c for c in columns if c in enrollments.columns]
-    ids = pd.Index(sorted(enrollments[key].astype(str).unique()), name=key)
-    out = pd.DataFrame(index=ids)
-    for column in present:
-        values = enrollments[[key, column]][enrollments[column] != ""]
-        out[column] = values.groupby(key)[column].max().reindex(ids).fillna("")
-    return out.reset_index()
+def _finish(counts: pd.DataFrame, engagement: list[str]) -> pd.DataFrame:
+    for column in (*COUNTS, *engagement):
+        counts[column] = counts[column].astype("int64")
+    for column in ("user_id", "sequence_id"):
+        counts[column] = counts[column].astype(str)
+    counts["day"] = pd.to_datetime(counts["day"].astype("int64"), unit="D").astype("datetime64[ns]")
+    # Engines sort strings bytewise, pandas too: a stable sort here only guards Spark's order.
+    return counts.sort_values(KEYS, kind="stable").reset_index(drop=True)[[*KEYS, *COUNTS, *engagement]]
+
+
+def _names(rows: Any, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """One value of each name column per id: the greatest non-blank one (any engine picks the same)."""
+    present = [c for c in columns if TYPED + c in rows.collect_schema().names()]
+    query = rows.group_by(typed(key).alias(key)).agg(*[typed(c).max().alias(c) for c in present])
+    table = collect(query.sort(key))
+    return table.sort_values(key, kind="stable").reset_index(drop=True)[[key, *present]].astype(str)

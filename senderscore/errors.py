@@ -68,12 +68,16 @@ class Problem:
         return f"{col}{val}{self.message}".strip()
 
 
-def problems_message(source: str, problems: list[Problem], where: str = "line") -> str:
-    """Render a list of problems as the one message a strict load raises."""
+def problems_message(
+    source: str, problems: list[Problem], where: str = "line", counts: dict[str, int] | None = None
+) -> str:
+    """Render a list of problems as the one message a strict load raises; past
+    :data:`MAX_LISTED` problems, ``counts`` (problems by reason) summarise the rest."""
     head = f"{source}: {len(problems)} problem{'s' if len(problems) != 1 else ''} found"
     lines = [head] + ["  " + p.describe(where) for p in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
-        lines.append(f"  ... and {len(problems) - MAX_LISTED} more")
+        lines.append(f"  ... and {len(problems) - MAX_LISTED} more; by reason:")
+        lines += [f"  {n:,} x {reason}" for reason, n in sorted((counts or {}).items(), key=lambda kv: -kv[1])]
     lines.append(
         "Fix these rows, or pass --on-bad-rows skip (API: on_bad_rows='skip') to load the "
         "good rows and write the rejected ones, each with its reason, to a rejects file."

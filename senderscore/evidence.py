@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cube import COUNTS, Cube, build_cube, enrollment_flags
-from .dates import local_day, parse_window
 from .domains import email_domain, typo_of
+from .load.dates import parse_window
 from .policy import Policy, load_policy
 from .scores import score_table, sender_scores
 
@@ -110,11 +110,8 @@ def gather(
     # (compliance rules look at when a contact was enrolled, not when it ended).
     newest = enrollments["enrolled_at"].max().tz_convert(policy.timezone).date()
     last = last or max(span[1].date(), newest) if span[1] is not None else last or newest
-    frame = pd.concat([enrollments, enrollment_flags(enrollments)], axis=1)
-    zone = policy.timezone
-    # Calendar days as naive midnights (datetime64): Python date objects cost seconds per million rows.
-    frame["day"] = local_day(frame[cube.date_field], zone)
-    frame["enrolled_day"] = local_day(frame["enrolled_at"], zone)
+    facts = enrollment_flags(enrollments, policy=policy, date_field=cube.date_field)
+    frame = pd.concat([enrollments, facts], axis=1)
     in_window = (frame["day"] >= pd.Timestamp(first)) & (frame["day"] <= pd.Timestamp(last))
     frame["counted"] = (frame["ended"] == 1) & in_window
     frame["domain"] = email_domain(frame["contact_email"]) if "contact_email" in frame else ""

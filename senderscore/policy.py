@@ -20,11 +20,23 @@ import difflib
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from .dates import check_timezone
-from .errors import PolicyError
+from .errors import InputError, PolicyError
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is an IANA time zone, else raise a helpful :class:`InputError`."""
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"unknown time zone {name!r}; expected an IANA name such as 'UTC', 'Europe/Berlin' or 'America/New_York'."
+        ) from None
+    return str(name)
+
 
 Breakpoints = tuple[tuple[float, float], ...]
 

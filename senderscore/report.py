@@ -20,8 +20,8 @@ import papermill as pm
 from nbconvert import HTMLExporter
 
 from . import paths
-from .dates import parse_window
 from .errors import InputError, ReportError
+from .load.dates import parse_window
 from .notebook import facts
 from .paths import resolve_input
 

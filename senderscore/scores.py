@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .cube import COUNTS, ENGAGEMENT, Cube, DateField, build_cube
-from .dates import parse_window
 from .errors import InputError
 from .load import load_enrollments
+from .load.dates import parse_window
 from .policy import Policy, load_policy
 
 By = Literal["user", "sequence", "user-sequence"]

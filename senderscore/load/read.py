@@ -7,6 +7,7 @@ row (the line number in a CSV file, header = line 1) and the value exactly as wr
 from __future__ import annotations
 
 import csv
+import difflib
 import gzip
 import io
 import zlib
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from .. import schema
+from ..errors import InputError, Problem
 
 SUPPORTED = (".csv", ".csv.gz", ".parquet", ".xlsx")
 
@@ -200,3 +202,43 @@ def from_frame(frame: pd.DataFrame, name: str = "DataFrame") -> RawTable:
     if len(frame) == 0:
         raise InputError(f"{name}: has no rows; expected one row per enrollment.")
     return RawTable(frame.reset_index(drop=True), np.arange(1, len(frame) + 1), name, "row")
+
+
+def map_columns(names: list[str], source: str) -> dict[str, str]:
+    """Source column -> canonical column, for every reader: canonical names, HubSpot property
+    names and export labels (:data:`schema.ALIASES`). Raises for missing or doubled columns."""
+    mapping: dict[str, str] = {}
+    for column in names:
+        canonical = schema.ALIASES.get(schema.normalize_name(column))
+        if canonical is None:
+            continue
+        twin = next((src for src, can in mapping.items() if can == canonical), None)
+        if twin is not None:
+            raise InputError(
+                f"{source}: columns {twin!r} and {column!r} both mean {canonical!r}; "
+                "keep one of them (or rename the other)."
+            )
+        mapping[column] = canonical
+    missing = [c for c in schema.REQUIRED if c not in mapping.values()]
+    if missing:
+        raise InputError(_missing_message(names, source, mapping, missing))
+    return mapping
+
+
+def _missing_message(names: list[str], source: str, mapping: dict[str, str], missing: list[str]) -> str:
+    unmapped = [c for c in names if c not in mapping]
+    hints = []
+    for canonical in missing:
+        spellings = [k for k, v in schema.ALIASES.items() if v == canonical]
+        for column in unmapped:
+            folded = schema.normalize_name(column)
+            if difflib.get_close_matches(folded, spellings, 1, 0.75) or folded.replace(" ", "") in {
+                n.replace(" ", "") for n in spellings
+            }:
+                hints.append(f"rename {column!r} to {canonical!r}")
+    found = ", ".join(repr(c) for c in names) or "none"
+    text = (
+        f"{source}: missing required column(s) {', '.join(missing)}; found {found}. "
+        'HubSpot names (hs_enrolled_by, ...) and export labels ("Enrolled by", ...) are accepted.'
+    )
+    return text + (f" Did you mean: {'; '.join(hints)}?" if hints else "")

@@ -1,0 +1,276 @@
+"""Timestamps and dates: the one place where text becomes time.
+
+The timestamp rule, written once as narwhals expressions that every engine evaluates
+(pandas data through DuckDB, DuckDB, polars, Spark):
+
+- text with an offset (``2026-03-31T14:05:00Z``, ``+02:00``, ``+0200``, ``+02``) is that
+  instant; epoch milliseconds (12-13 digits) are instants too;
+- ISO text without an offset (``2026-03-31``, ``2026-03-31 14:05``), ``YYYYMMDD``, and
+  Parquet/XLSX/DataFrame timestamps without a zone are wall-clock times in the report zone.
+  A wall-clock time that occurs twice at a DST change is the first occurrence; one that does
+  not exist (the skipped hour) is read with the offset in force before the change (02:30 on
+  a spring-forward night in New York becomes 03:30 EDT): Python's ``fold=0`` rule;
+- instants before 1971-01-01 or from 2200-01-01 on are out of range (a row problem).
+
+Time zones are applied as integer arithmetic over the zone's transitions (from the tz
+database via :mod:`zoneinfo`), so every engine computes the same instant and the same
+calendar day. Date arguments (report windows) travel as ISO strings and are parsed here
+too, so that ``20260101`` means 1 January 2026 and never 1970.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import narwhals as nw
+import pandas as pd
+
+from ..errors import InputError
+
+_BASIC_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def parse_date(value: object, name: str = "date") -> dt.date | None:
+    """Parse a report-window date given as ISO text, ``YYYYMMDD`` or a date object.
+
+    Blank (``None`` or ``""``) means "no bound" and returns ``None``.
+
+    >>> parse_date("2026-03-31")
+    datetime.date(2026, 3, 31)
+    >>> parse_date(20260101)
+    datetime.date(2026, 1, 1)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    match = _BASIC_DATE.match(text)
+    if match:
+        text = "-".join(match.groups())
+    try:
+        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[4] == "-" else dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{name} {value!r} is not a date; expected YYYY-MM-DD, for example '2026-01-31'.") from None
+
+
+def parse_window(start: object, end: object) -> tuple[dt.date | None, dt.date | None]:
+    """Parse a [start, end] window (both inclusive); start after end is an error."""
+    first, last = parse_date(start, "start"), parse_date(end, "end")
+    if first and last and first > last:
+        raise InputError(
+            f"start {first.isoformat()!r} is after end {last.isoformat()!r}; swap them (both dates are inclusive)."
+        )
+    return first, last
+
+
+US = 1_000_000
+DAY_US = 86_400 * US
+RANGE_US = (365 * DAY_US, 84_006 * DAY_US)  # [1971-01-01, 2200-01-01): days_from_civil(2200, 1, 1) = 84006
+RANGE_TEXT = "expected a time from 1971 to 2199"
+UNREADABLE = (
+    "not a timestamp; expected ISO 8601 (2026-03-31T14:05:00Z, offset optional) or epoch milliseconds (1774965900000)"
+)
+_ISO = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
+    r" *([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+)
+_OFFSET = r" *([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_EPOCH_MS = r"^-?[0-9]{12,13}(\.0+)?$"
+
+
+def _int(text: nw.Expr, ok: nw.Expr) -> nw.Expr:
+    """Digits -> Int64 where ``ok`` (cast only what is known to be digits: engines differ on the rest)."""
+    return nw.when(ok).then(text).otherwise(None).cast(nw.Int64)
+
+
+def days_from_civil(year: nw.Expr, month: nw.Expr, day: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm), for years >= 0."""
+    y = year - (month <= 2).cast(nw.Int64)
+    era = y // 400
+    yoe = y - era * 400
+    mp = (month + 9) % 12  # March = 0
+    doy = (153 * mp + 2) // 5 + day - 1
+    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+
+
+def _days_in_month(year: nw.Expr, month: nw.Expr) -> nw.Expr:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    short = month.is_in([4, 6, 9, 11])
+    return nw.when(month == 2).then(28 + leap.cast(nw.Int64)).otherwise(nw.when(short).then(30).otherwise(31))
+
+
+Stages = list[dict[str, nw.Expr]]
+"""Named columns to add in order, one ``with_columns`` per stage: each stage refers to the
+columns of earlier ones by name, so no engine ever sees an expression copied into itself."""
+
+
+def parse_stages(raw: nw.Expr, dtype: object, name: str) -> Stages:
+    """A timestamp column of any type -> columns ``{name}_value`` (microseconds since 1970: UTC
+    where ``{name}_aware``, else wall-clock), ``{name}_aware``, ``{name}_blank`` and
+    ``{name}_readable`` (not blank and well formed)."""
+    col = _namer(name)
+    if isinstance(dtype, nw.Datetime) or dtype == nw.Date:
+        aware = isinstance(dtype, nw.Datetime) and dtype.time_zone is not None
+        # Aware values as UTC wall-clock (DuckDB sessions are pinned to UTC), then the same arithmetic.
+        wall = raw.cast(nw.Datetime("us")) if aware else raw
+        parts = {"year": wall.dt.year(), "month": wall.dt.month(), "day": wall.dt.day()}
+        if dtype != nw.Date:
+            parts.update(hour=wall.dt.hour(), minute=wall.dt.minute(), second=wall.dt.second())
+            parts["micro"] = wall.dt.microsecond()
+        first = {f"{name}_{k}": v.cast(nw.Int64) for k, v in parts.items()}
+        first.update({f"{name}_blank": raw.is_null(), f"{name}_aware": nw.lit(aware)})
+        clock = [col(k) for k in ("hour", "minute", "second", "micro")] if dtype != nw.Date else [nw.lit(0)] * 4
+        value = _microseconds(col("year"), col("month"), col("day"), *clock)
+        return [first, {f"{name}_value": value, f"{name}_readable": ~col("blank")}]
+    if dtype.is_float():
+        raw = nw.when(raw % 1 == 0).then(raw.cast(nw.Int64).cast(nw.String)).otherwise(nw.lit("not whole"))
+    return _text_stages(raw, name)
+
+
+def _namer(name: str):
+    return lambda part: nw.col(f"{name}_{part}")
+
+
+def _microseconds(year, month, day, hour, minute, second, micro) -> nw.Expr:
+    return (days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second) * US + micro
+
+
+def _text_stages(raw: nw.Expr, name: str) -> Stages:
+    col = _namer(name)
+    t = col("t")
+    stages: Stages = [{f"{name}_t": raw.cast(nw.String).str.strip_chars().fill_null("")}]
+    stages.append(
+        {
+            f"{name}_epoch": t.str.contains(_EPOCH_MS),
+            f"{name}_basic": t.str.contains(r"^[0-9]{8}$"),
+            f"{name}_iso": t.str.contains(_ISO),
+        }
+    )
+    dated = col("basic") | col("iso")
+    ymd = (
+        nw.when(col("basic")).then(t).otherwise(nw.concat_str(t.str.slice(0, 4), t.str.slice(5, 2), t.str.slice(8, 2)))
+    )
+    stages.append({f"{name}_time": col("iso") & (t.str.len_chars() >= 16), f"{name}_ymd": ymd})
+    has_offset = col("time") & t.str.contains(_OFFSET)
+    stages.append({f"{name}_offset": has_offset})
+    body = nw.when(col("offset")).then(t.str.replace_all(_OFFSET, "")).otherwise(t)
+    stages.append({f"{name}_body": body, f"{name}_zone": _offset_text(t)})
+    body, length, has_time = col("body"), col("body").str.len_chars(), col("time")
+    fraction = nw.concat_str(body.str.slice(20, 6), nw.lit("000000")).str.slice(0, 6)
+    zone = col("zone")
+    parts = {
+        "year": _int(col("ymd").str.slice(0, 4), dated),
+        "month": _int(col("ymd").str.slice(4, 2), dated),
+        "day": _int(col("ymd").str.slice(6, 2), dated),
+        "hour": _int(body.str.slice(11, 2), has_time).fill_null(0),
+        "minute": _int(body.str.slice(14, 2), has_time).fill_null(0),
+        "second": _int(body.str.slice(17, 2), has_time & (length >= 19)).fill_null(0),
+        "micro": _int(fraction, has_time & (length >= 21)).fill_null(0),
+        "sign": nw.when(zone.str.slice(0, 1) == "-").then(-1).otherwise(1),
+        "off_h": _int(zone.str.slice(1, 2), col("offset")).fill_null(0),
+        "off_m": _int(zone.str.slice(3, 2), col("offset")).fill_null(0),
+        "epoch_ms": _int(t.str.replace_all(r"\.0+$", ""), col("epoch")),
+        "blank": t == "",
+    }
+    stages.append({f"{name}_{k}": v for k, v in parts.items()})
+    year, month, day = col("year"), col("month"), col("day")
+    valid = (
+        (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
+        & (col("hour") <= 23) & (col("minute") <= 59) & (col("second") <= 59)
+        & (col("off_h") <= 18) & (col("off_m") <= 59)
+    )  # fmt: skip
+    stages.append({f"{name}_valid": dated & valid.fill_null(False)})
+    wall = _microseconds(year, month, day, *(col(k) for k in ("hour", "minute", "second", "micro")))
+    shift = col("sign") * (col("off_h") * 3_600 + col("off_m") * 60) * US
+    value = (
+        nw.when(col("epoch"))
+        .then(col("epoch_ms") * 1_000)
+        .otherwise(nw.when(col("valid")).then(wall - shift).otherwise(None))
+    )
+    stages.append(
+        {
+            f"{name}_value": value,
+            f"{name}_aware": col("epoch") | col("offset"),
+            f"{name}_readable": col("epoch") | col("valid"),
+        }
+    )
+    return stages
+
+
+def _offset_text(t: nw.Expr) -> nw.Expr:
+    """The offset at the end of ``t`` as ``+hhmm`` (``+0000`` for Z or none)."""
+    colon = t.str.contains(r"[+-][0-9]{2}:[0-9]{2}$")
+    four = t.str.contains(r"[+-][0-9]{4}$")
+    two = t.str.contains(r"[+-][0-9]{2}$")
+    tail6 = t.str.tail(6)
+    return (
+        nw.when(colon)
+        .then(nw.concat_str(tail6.str.slice(0, 3), tail6.str.slice(4, 2)))
+        .otherwise(
+            nw.when(four)
+            .then(t.str.tail(5))
+            .otherwise(nw.when(two).then(nw.concat_str(t.str.tail(3), nw.lit("00"))).otherwise(nw.lit("+0000")))
+        )
+    )
+
+
+@lru_cache(maxsize=64)
+def transitions(zone: str, lo: int, hi: int) -> tuple[tuple[int, int, int], ...]:
+    """``(instant, offset before, offset after)`` in microseconds for each change of ``zone``'s
+    UTC offset between ``lo`` and ``hi`` (found daily, then to the second by bisection)."""
+    tz = ZoneInfo(zone)
+
+    def offset(seconds: int) -> int:
+        moment = dt.datetime.fromtimestamp(seconds, dt.UTC).astimezone(tz)
+        return int(moment.utcoffset().total_seconds()) * US
+
+    found = []
+    start, stop = lo // US - 86_400, hi // US + 86_400
+    previous, before = start, offset(start)
+    for second in range(start + 86_400, stop + 86_400, 86_400):
+        after = offset(second)
+        if after != before:
+            low, high = previous, second  # offset(low) == before, offset(high) == after
+            while high - low > 1:
+                mid = (low + high) // 2
+                low, high = (mid, high) if offset(mid) == before else (low, mid)
+            found.append((high * US, before, after))
+        previous, before = second, after
+    return tuple(found)
+
+
+def base_offset(zone: str, at: int) -> int:
+    """The zone's UTC offset at ``at`` (microseconds since 1970)."""
+    moment = dt.datetime.fromtimestamp(at // US, dt.UTC).astimezone(ZoneInfo(zone))
+    return int(moment.utcoffset().total_seconds()) * US
+
+
+def zone_offset(value: nw.Expr, zone: str, span: tuple[int, int], *, wall: bool) -> nw.Expr:
+    """The zone's UTC offset (microseconds) at each ``value``: a UTC instant, or with ``wall``
+    a wall-clock time (resolved by the ``fold=0`` rule). A sum of steps over the transitions in
+    ``span``: plain comparisons, the same on every engine."""
+    lo, hi = span
+    steps = transitions(zone, lo, hi)
+    expr = nw.lit(base_offset(zone, lo - DAY_US))
+    for instant, before, after in steps:
+        edge = instant + max(before, after) if wall else instant
+        expr = expr + (value >= edge).cast(nw.Int64) * (after - before)
+    return expr
+
+
+def to_utc(name: str, zone: str, span: tuple[int, int]) -> nw.Expr:
+    """Microseconds since 1970 in UTC of the parsed column ``name``: wall-clock values placed in ``zone``."""
+    value = nw.col(f"{name}_value")
+    local = value - zone_offset(value, zone, span, wall=True)
+    return nw.when(nw.col(f"{name}_aware")).then(value).otherwise(local)
+
+
+def local_day(utc: nw.Expr, zone: str, span: tuple[int, int]) -> nw.Expr:
+    """The calendar day in ``zone`` of a UTC instant, as days since 1970-01-01 (the one definition)."""
+    return (utc + zone_offset(utc, zone, span, wall=False)) // DAY_US

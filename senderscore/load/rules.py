@@ -1,0 +1,194 @@
+"""The ONE table of row checks, and the typed columns they read, as narwhals expressions.
+
+Every engine (pandas data through DuckDB, DuckDB, polars, Spark) evaluates exactly these:
+:func:`typed_stages` turns raw cells into typed columns (named ``__t_<column>``), and
+:data:`CHECKS` says, once, what makes a row bad: a reason, the column it names, and an
+expression that is true on the rows that fail it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import narwhals as nw
+
+from .. import schema
+from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, local_day, parse_stages, to_utc
+
+TYPED = "__t_"
+COUNT_PATTERN = r"^[0-9]{1,18}(\.0+)?$"  # ASCII digits only; 18 digits keep every sum inside 64 bits
+COUNT_MESSAGE = "expected a whole number >= 0 (blank means 0)"
+
+
+def typed(column: str) -> nw.Expr:
+    """The typed value of a canonical column (after :func:`typed_stages`)."""
+    return nw.col(TYPED + column)
+
+
+def _text(raw: nw.Expr, dtype: object) -> nw.Expr:
+    """Cells as stripped text, '' for blanks; whole floats lose their '.0' (ids read by pandas)."""
+    if dtype.is_float():
+        raw = nw.when(raw % 1 == 0).then(raw.cast(nw.Int64).cast(nw.String)).otherwise(raw.cast(nw.String))
+    return raw.cast(nw.String).str.strip_chars().fill_null("")
+
+
+def _count(raw: nw.Expr, dtype: object) -> tuple[nw.Expr, nw.Expr]:
+    """(value, bad) of a count column: blank means 0; anything but a whole number >= 0 is bad."""
+    if dtype.is_integer():
+        ok = raw.is_null() | ((raw >= 0) & (raw < 10**18))
+        return nw.when(ok).then(raw.cast(nw.Int64)).otherwise(0).fill_null(0), ~ok
+    if dtype.is_float():
+        ok = raw.is_null() | ((raw >= 0) & (raw < 1e18) & (raw % 1 == 0))
+        return nw.when(ok).then(raw.cast(nw.Int64)).otherwise(0).fill_null(0), ~ok.fill_null(False)
+    text = raw.cast(nw.String).str.strip_chars().fill_null("")
+    ok = (text == "") | text.str.contains(COUNT_PATTERN)
+    value = nw.when(ok & (text != "")).then(text.str.replace_all(r"\.0+$", "")).otherwise(None).cast(nw.Int64)
+    return value.fill_null(0), ~ok
+
+
+def _flag(raw: nw.Expr, dtype: object) -> tuple[nw.Expr, nw.Expr]:
+    """(value, bad) of a yes/no column: true/false/yes/no/y/n/1/0 in any case, blank unknown."""
+    if dtype == nw.Boolean:
+        return raw, nw.lit(False)
+    text = _text(raw, dtype).str.to_uppercase()
+    yes, no = text.is_in(list(schema.TRUE_WORDS)), text.is_in(list(schema.FALSE_WORDS))
+    value = nw.when(yes).then(nw.lit(True)).otherwise(nw.when(no).then(nw.lit(False)).otherwise(None))
+    return value.cast(nw.Boolean), ~(yes | no | (text == ""))
+
+
+@dataclass(frozen=True)
+class Span:
+    """The report zone and the range of instants its transitions are needed for."""
+
+    zone: str
+    low: int = RANGE_US[0]
+    high: int = RANGE_US[1]
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return self.low, self.high
+
+
+def timestamp_stages(schema_: dict[str, object]) -> Stages:
+    """The parse stages of every timestamp column present (before any zone is applied)."""
+    stages: Stages = []
+    for column in schema.TIMESTAMP_COLUMNS:
+        if column in schema_:
+            for level, stage in enumerate(parse_stages(nw.col(column), schema_[column], f"__{column}")):
+                if level == len(stages):
+                    stages.append({})
+                stages[level].update(stage)
+    return stages
+
+
+def typed_stages(schema_: dict[str, object], span: Span) -> Stages:
+    """Raw canonical columns -> typed ``__t_<column>`` columns and ``__bad_<column>`` flags."""
+    stages = timestamp_stages(schema_)
+    last: dict[str, nw.Expr] = {}
+    for column in schema.ID_COLUMNS + schema.TEXT_COLUMNS:
+        if column in schema_:
+            last[TYPED + column] = _text(nw.col(column), schema_[column])
+    for column in schema.ENUMS:
+        raw = nw.col(column) if column in schema_ else nw.lit("")
+        last[TYPED + column] = _text(raw, schema_.get(column, nw.String)).str.to_uppercase()
+    for column in schema.COUNT_COLUMNS:
+        if column in schema_:
+            last[TYPED + column], last[f"__bad_{column}"] = _count(nw.col(column), schema_[column])
+        elif column == "reply_count":
+            last[TYPED + column] = nw.lit(0).cast(nw.Int64)
+    for column in schema.FLAG_COLUMNS:
+        if column in schema_:
+            last[TYPED + column], last[f"__bad_{column}"] = _flag(nw.col(column), schema_[column])
+    utc: dict[str, nw.Expr] = {}
+    for column in schema.TIMESTAMP_COLUMNS:
+        if column in schema_:
+            utc[TYPED + column] = to_utc(f"__{column}", span.zone, span.bounds)
+    stages += [last, utc]
+    days = {
+        f"{TYPED}{column}_day": local_day(typed(column), span.zone, span.bounds)
+        for column in schema.TIMESTAMP_COLUMNS
+        if column in schema_
+    }
+    stages.append(days)
+    return stages
+
+
+def in_range(column: str) -> nw.Expr:
+    return (typed(column) >= RANGE_US[0]) & (typed(column) < RANGE_US[1])
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row check: the column it names, what is wrong, and when (an expression over the
+    raw and typed columns, true on failing rows). ``needs`` lists the columns it reads."""
+
+    column: str
+    message: str
+    test: Callable[[], nw.Expr]
+    needs: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        return f"{self.column}: {self.message}"
+
+
+def _ended() -> nw.Expr:
+    return typed("state").is_in(list(schema.ENDED_STATES))
+
+
+def _enum_check(column: str) -> Check:
+    allowed = schema.ENUMS[column]
+    optional = column != "state"
+
+    def test() -> nw.Expr:
+        value = typed(column)
+        bad = ~value.is_in(list(allowed))
+        return bad & (value != "") if optional else bad
+
+    return Check(column, f"expected one of {', '.join(allowed)}" + (" or blank" if optional else ""), test, (column,))
+
+
+def _timestamp_checks(column: str) -> list[Check]:
+    blank, readable = nw.col(f"__{column}_blank"), nw.col(f"__{column}_readable")
+    checks = [
+        Check(column, UNREADABLE, lambda: ~blank & ~readable, (column,)),
+        Check(column, f"out of range; {RANGE_TEXT}", lambda: readable & ~in_range(column), (column,)),
+    ]
+    if column == "enrolled_at":
+        checks.insert(0, Check(column, "enrolled_at is empty; every enrollment has one", lambda: blank, (column,)))
+    else:
+        message = "ended_at is empty on an ended (FINISHED or UNENROLLED) enrollment"
+        checks.insert(0, Check(column, message, lambda: blank & _ended(), (column,)))
+    return checks
+
+
+CHECKS: tuple[Check, ...] = (
+    *(
+        Check(c, f"{c} is empty; every enrollment needs one", lambda c=c: typed(c) == "", (c,))
+        for c in schema.ID_COLUMNS
+    ),
+    *(_enum_check(c) for c in schema.ENUMS),
+    *_timestamp_checks("enrolled_at"),
+    *_timestamp_checks("ended_at"),
+    Check(
+        "ended_at",
+        "ended_at is before enrolled_at; check both timestamps and their offsets",
+        lambda: (typed("ended_at") < typed("enrolled_at")).fill_null(False),
+        ("ended_at", "enrolled_at"),
+    ),
+    *(Check(c, COUNT_MESSAGE, lambda c=c: nw.col(f"__bad_{c}"), (c,)) for c in schema.COUNT_COLUMNS),
+    Check(
+        "personalized",
+        "expected true or false (yes/no, 1/0), or blank when unknown",
+        lambda: nw.col("__bad_personalized"),
+        ("personalized",),
+    ),
+)
+"""Every row check, in the order problems are listed within a row."""
+
+
+def checks_for(columns: list[str] | tuple[str, ...]) -> list[Check]:
+    """The checks that apply to a frame with these canonical columns."""
+    present = set(columns)
+    return [c for c in CHECKS if all(n in present for n in c.needs)]

@@ -1,0 +1,210 @@
+"""Sources -> one lazy narwhals frame of raw canonical columns plus ``_row``, on any engine.
+
+``pandas`` reads the file in Python (exact line numbers through quoted newlines; XLSX; any
+DataFrame) and hands the rows to an in-memory DuckDB; ``duckdb`` and ``polars`` scan the file
+themselves, out of core; a Spark DataFrame stays in Spark. What happens next (row checks,
+typed columns, the cube) is the same query on all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import narwhals as nw
+import pandas as pd
+
+from ..errors import InputError, Problem
+from .read import RawTable, file_kind, from_frame, map_columns, read_source
+
+ENGINES = ("auto", "pandas", "duckdb", "polars")
+DUCKDB_MEMORY = "1GB"
+AUTO_BYTES = 100 * 1024 * 1024  # files larger than this leave pandas under --engine auto
+# Reports read rows into pandas for the per-contact evidence (~1.4 GB RSS per million rows);
+# above about two million rows `report --engine auto` builds only the cube, with DuckDB or polars.
+REPORT_BYTES = {"parquet": 100 * 1024 * 1024, "csv": 400 * 1024 * 1024}
+ROW = "_row"
+
+
+@dataclass
+class Dataset:
+    """Raw canonical columns and ``_row`` (the row's line or row number), lazily, on one engine."""
+
+    frame: Any  # a narwhals LazyFrame
+    source: str
+    where: str
+    mapping: dict[str, str]
+    ignored: list[str]
+    engine: str
+    read_problems: list[Problem] = field(default_factory=list)
+    read_rejects: list[dict] = field(default_factory=list)
+    keep: Any = None  # the DuckDB connection behind ``frame``, alive as long as the dataset
+
+
+def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
+    """The engine to use. ``auto``: pandas up to 100 MB; above, polars for Parquet (the faster
+    scan on 2 cores, measured in benchmarks/) and DuckDB for CSV (out of core)."""
+    if engine not in ENGINES:
+        raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}.")
+    if engine == "auto":
+        path = Path(str(source))
+        size = path.stat().st_size if path.is_file() else 0
+        engine = "pandas"
+        if size > (AUTO_BYTES if threshold is None else threshold):
+            engine = "polars" if file_kind(path) == "parquet" else "duckdb"
+        if verbose:
+            print(f"senderscore: engine auto -> {engine} ({size / 1e6:.0f} MB)", file=sys.stderr)
+    return engine
+
+
+def duckdb_connection() -> Any:
+    """A DuckDB connection pinned to UTC (the timestamp rule does its own zone arithmetic) that
+    spills to a temporary folder past 1 GB instead of growing."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET temp_directory = '{sql_text(str(Path(tempfile.gettempdir()) / 'senderscore-duckdb'))}'")
+    return con
+
+
+def sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def open_source(source: object, *, engine: str = "pandas", encoding: str = "utf-8") -> Dataset:
+    """The raw canonical columns of ``source`` (path, pandas/polars/Spark DataFrame) on ``engine``."""
+    if isinstance(source, pd.DataFrame):
+        return _from_raw(from_frame(source), "pandas")
+    if not isinstance(source, str | Path):
+        return _from_native(source)
+    path = Path(source)
+    kind = file_kind(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file. Check the path (relative to {Path.cwd()}).")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; pass the enrollments file inside it.")
+    if engine == "pandas" or kind == "xlsx":  # XLSX: openpyxl reads it whatever the engine
+        return _from_raw(read_source(path, encoding=encoding), engine if kind == "xlsx" else "pandas")
+    if engine == "duckdb":
+        return _duckdb_file(path, kind)
+    if kind not in ("parquet", "csv"):
+        raise InputError(f"{path}: the polars engine reads .parquet and .csv; use --engine duckdb for {kind}.")
+    return _polars_file(path, kind, encoding)
+
+
+def _text_cells(values: pd.Series) -> pd.Series:
+    """Mixed cells (spreadsheets, object columns) as text: datetimes in ISO form, blanks as None."""
+
+    def text(value: object) -> object:
+        if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+            return None
+        if isinstance(value, dt.datetime | pd.Timestamp | dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return values.map(text).astype(object)
+
+
+def _from_raw(raw: RawTable, engine: str) -> Dataset:
+    """Rows read in Python -> an in-memory polars frame (through Arrow, no copy of text columns):
+    polars plans the checks in milliseconds, where DuckDB binds each stage for tens of them."""
+    import polars as pl
+    import pyarrow as pa
+
+    names = [str(c) for c in raw.frame.columns]
+    mapping = map_columns(names, raw.source)
+    positions = [names.index(original) for original in mapping]
+    frame = raw.frame.iloc[:, positions].set_axis(list(mapping.values()), axis=1)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = _text_cells(frame[column])
+    frame[ROW] = raw.rows
+    try:
+        table = pl.from_arrow(pa.Table.from_pandas(frame, preserve_index=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"{raw.source}: a column mixes kinds of values that cannot be read ({exc}).") from None
+    ignored = [c for c in names if c not in mapping]
+    return Dataset(
+        nw.from_native(table.lazy()), raw.source, raw.where, mapping, ignored, engine, raw.bad_rows, raw.bad_raw
+    )
+
+
+def _duckdb_file(path: Path, kind: str) -> Dataset:
+    import duckdb
+
+    con = duckdb_connection()
+    if kind == "parquet":
+        source = f"read_parquet('{sql_text(str(path))}', file_row_number = true)"
+        row = "file_row_number + 1"
+    else:
+        source = f"read_csv('{sql_text(str(path))}', header = true, all_varchar = true)"
+        row = "rowid + 1"
+    try:
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        names = [n for n in names if not (kind == "parquet" and n == "file_row_number")]
+        mapping = map_columns(names, str(path))
+        select = ", ".join(f"{_quoted(o)} AS {_quoted(c)}" for o, c in mapping.items())
+        if kind == "parquet":  # a view: each pass reads only the columns it needs
+            con.execute(f"CREATE TEMP VIEW enrollments AS SELECT {select}, {row} AS {ROW} FROM {source}")
+        else:  # parsed once into a table (spilled to disk when large), in file order for rowid
+            con.execute(f"CREATE TEMP TABLE raw AS SELECT {select} FROM {source}")
+            con.execute(f"CREATE TEMP VIEW enrollments AS SELECT *, {row} AS {ROW} FROM raw")
+    except duckdb.Error as exc:
+        raise InputError(
+            f"{path}: DuckDB cannot read it ({str(exc).splitlines()[0]}). "
+            "Run `senderscore validate` on it for each line's problem."
+        ) from None
+    con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
+    ignored = [c for c in names if c not in mapping]
+    return Dataset(nw.from_native(con.table("enrollments")), str(path), "row", mapping, ignored, "duckdb", keep=con)
+
+
+def _polars_file(path: Path, kind: str, encoding: str) -> Dataset:
+    import polars as pl
+
+    try:
+        if kind == "parquet":
+            frame = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1)
+        else:
+            frame = pl.scan_csv(path, infer_schema=False, row_index_name=ROW, row_index_offset=1, encoding="utf8")
+        names = [n for n in frame.collect_schema().names() if n != ROW]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"{path}: polars cannot read it ({str(exc).splitlines()[0]}).") from None
+    mapping = map_columns(names, str(path))
+    select = [pl.col(o).alias(c) for o, c in mapping.items()] + [pl.col(ROW).cast(pl.Int64)]
+    ignored = [c for c in names if c not in mapping]
+    return Dataset(nw.from_native(frame.select(select)), str(path), "row", mapping, ignored, "polars")
+
+
+def _from_native(native: Any) -> Dataset:
+    """A polars or Spark DataFrame given through the API; Spark numbers rows by its own ids."""
+    module = type(native).__module__.split(".")[0]
+    name = type(native).__name__
+    if module == "polars":
+        import polars as pl
+
+        lazy = native.lazy().with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    elif module == "pyspark":
+        from pyspark.sql import functions
+
+        lazy = native.withColumn(ROW, functions.monotonically_increasing_id() + 1)
+    else:
+        raise InputError(f"source {name!r}: expected a file path, or a pandas, polars or Spark DataFrame.")
+    frame = nw.from_native(lazy)
+    names = [n for n in frame.collect_schema().names() if n != ROW]
+    mapping = map_columns(names, name)
+    frame = frame.select(*[nw.col(o).alias(c) for o, c in mapping.items()], nw.col(ROW))
+    ignored = [c for c in names if c not in mapping]
+    return Dataset(frame, name, "row", mapping, ignored, module)

@@ -1,0 +1,204 @@
+"""One pipeline: the same row checks, timestamps and definitions give the same outcome on every engine."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import GOOD, HEADER, SAMPLE, bounced, frame, replied, rows, write_csv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from senderscore import InputError, Policy, build_cube, cube_of, load_enrollments, open_dataset, sender_scores
+
+FILE_ENGINES = [("pandas", "csv"), ("duckdb", "csv"), ("polars", "csv"), ("pandas", "parquet"), ("duckdb", "parquet"),
+                ("polars", "parquet")]  # fmt: skip
+
+
+def outcome(path, engine, zone="UTC"):
+    """Everything a user sees of one load, in a form comparable across engines."""
+    opened = open_dataset(path, engine=engine, on_bad_rows="skip", policy=Policy(timezone=zone))
+    report = opened.report
+    rejects = sorted(zip(report.rejects["enrollment_id"].astype(str), report.rejects["reason"]))
+    cube = cube_of(opened)
+    return {
+        "accounting": (report.rows_read, report.rows_used, report.rows_rejected, report.duplicates_collapsed),
+        "counts": report.problem_counts,
+        "rejects": [(i, _without_rows(r)) for i, r in rejects],
+        "cube": cube.counts,
+        "users": cube.users,
+    }
+
+
+def _without_rows(reason: str) -> str:
+    """Conflict messages name the copies' line (pandas) or row (engines) numbers: compare the rest."""
+    return reason.split(" appears on ")[0] + (" appears on ..." if " appears on " in reason else "")
+
+
+def assert_same(results: dict):
+    (first, expected), *others = results.items()
+    for engine, got in others:
+        for key in ("accounting", "counts", "rejects"):
+            assert got[key] == expected[key], (engine, first, key)
+        pd.testing.assert_frame_equal(got["cube"], expected["cube"], obj=f"{engine} cube")
+        pd.testing.assert_frame_equal(got["users"], expected["users"], obj=f"{engine} users")
+
+
+def write(data: pd.DataFrame, folder, kind: str):
+    path = folder / f"in.{kind}"
+    if kind == "csv":
+        data.to_csv(path, index=False)
+    else:
+        data.astype(str).to_parquet(path) if data.dtypes.eq(object).any() else data.to_parquet(path)
+    return path
+
+
+HOSTILE = frame(
+    rows(3),
+    rows(1, reply_count="two"),
+    rows(1, reply_count="abc"),
+    rows(1, reply_count="1.5"),
+    rows(1, reply_count="-1"),
+    rows(1, reply_count="99999999999999999999"),
+    rows(1, reply_count="١٢"),
+    rows(1, reply_count="３"),
+    rows(1, reply_count="2.0"),
+    rows(1, ended_at=""),
+    rows(1, ended_at="soon"),
+    rows(1, ended_at="0001-01-01T00:00:00Z"),
+    rows(1, enrolled_at="9999-12-31"),
+    rows(1, ended_at="2026-02-30"),
+    rows(1, state="DONE"),
+    rows(1, user_id=" "),
+    rows(1, ended_at="2026-02-01T00:00:00Z"),
+    rows(1, state="executing", ended_at=""),
+    replied(2),
+    bounced(2),
+)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_hostile_rows_are_rejected_alike_on_every_engine(tmp_path, kind):
+    data = HOSTILE.assign(reply_count=HOSTILE["reply_count"].astype(str))
+    path = write(data, tmp_path, kind)
+    results = {engine: outcome(path, engine) for engine, k in FILE_ENGINES if k == kind}
+    assert_same(results)
+    counts = results["pandas"]["counts"]
+    assert counts["reply_count: expected a whole number >= 0 (blank means 0)"] == 7
+    assert counts["ended_at: ended_at is empty on an ended (FINISHED or UNENROLLED) enrollment"] == 1
+    assert counts["ended_at: out of range; expected a time from 1971 to 2199"] == 1
+    assert counts["enrolled_at: out of range; expected a time from 1971 to 2199"] == 1
+    assert results["pandas"]["accounting"] == (len(data), 9, 15, 0)
+
+
+@pytest.mark.parametrize(("engine", "kind"), FILE_ENGINES)
+def test_strict_load_names_the_row_on_every_engine(tmp_path, engine, kind):
+    data = frame(rows(2), rows(1, reply_count="1.5"), rows(1, ended_at=""))
+    path = write(data.assign(reply_count=data["reply_count"].astype(str)), tmp_path, kind)
+    with pytest.raises(InputError) as error:
+        open_dataset(path, engine=engine)
+    message = str(error.value)
+    assert "2 problems found" in message and "--on-bad-rows skip" in message
+    first = 4 if (engine, kind) == ("pandas", "csv") else 3  # a CSV line, or a data row
+    assert f"{'line' if first == 4 else 'row'} {first}, column 'reply_count': value '1.5'" in message
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
+def test_conflicting_ids_rejected_in_every_copy_identical_collapsed(tmp_path, engine, cli):
+    line = GOOD
+    other = GOOD.replace("1,s1", "2,s1")
+    text = HEADER + line + line + other + other.replace("FINISHED", "UNENROLLED,REPLY").replace(",,,0", ",,1")
+    path = write_csv(tmp_path / "d.csv", text)
+    result = outcome(path, engine)
+    assert result["accounting"] == (4, 1, 2, 1)
+    assert result["counts"] == {"enrollment_id: repeated with different content": 2}
+    code, _, err = cli("score", path, "--engine", engine, "--on-bad-rows", "skip", "--rejects", tmp_path / "r.csv")
+    assert code == 0 and "2 bad row(s) skipped" in err
+    assert pd.read_csv(tmp_path / "r.csv")["reason"].str.contains("different state").all()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_timestamps_mean_the_same_instant_on_every_engine(tmp_path, zone):
+    cells = [
+        "2026-03-31T14:05:00Z",
+        "2026-03-31T23:30:00-05:00",
+        "2026-03-31 00:15:00+0200",
+        "2026-03-31T14:05:00.123456789+01",
+        "2026-03-31T14:05Z",
+        "2026-03-08T02:30:00",  # skipped hour in New York: read with the offset before the change
+        "2026-11-01T01:30:00",  # repeated hour in New York: the first occurrence
+        "20260315",
+        "1775000000000",
+        "2026-04-01",
+    ]
+    data = frame(*[rows(1, enrolled_at="2026-01-01", ended_at=c) for c in cells])
+    csv = write(data, tmp_path, "csv")
+    walls = ["2026-03-08T02:30:00", "2026-11-01T01:30:00", "2026-03-31T23:59:59", "2026-04-01T00:00:00"]
+    naive = frame(*[rows(1, enrolled_at=pd.Timestamp("2026-01-01"), ended_at=pd.Timestamp(w)) for w in walls])
+    results = {engine: outcome(csv, engine, zone) for engine in ("pandas", "duckdb", "polars")}
+    assert_same(results)
+    loaded = load_enrollments(csv, policy=Policy(timezone=zone)).enrollments["ended_at"]
+    local = [pd.Timestamp(c[:19]).tz_localize(zone, ambiguous=True, nonexistent=pd.Timedelta("1h")) for c in cells[5:7]]
+    # Instants are kept to the microsecond (fractions past six digits are cut).
+    expected = pd.to_datetime(pd.Series(cells[:5]), format="ISO8601", utc=True).dt.floor("us").tolist()
+    assert loaded.iloc[:5].tolist() == expected
+    assert loaded.iloc[5:7].tolist() == [t.tz_convert("UTC") for t in local]
+    assert loaded.iloc[8] == pd.Timestamp(1775000000000, unit="ms", tz="UTC")
+    # Parquet: timestamps stored as strings, and naive timestamps (wall-clock in the report zone).
+    for variant in (data, naive):
+        folder = tmp_path / f"v{len(variant)}"
+        folder.mkdir(exist_ok=True)
+        path = write(variant, folder, "parquet")
+        assert_same({engine: outcome(path, engine, zone) for engine in ("pandas", "duckdb", "polars")})
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
+def test_twin_columns_are_refused_on_every_engine(tmp_path, engine):
+    path = write_csv(tmp_path / "in.csv", HEADER.strip() + ",Enrolled by\n" + GOOD.strip() + ",u2\n")
+    with pytest.raises(InputError, match="both mean 'user_id'"):
+        open_dataset(path, engine=engine)
+
+
+def test_xlsx_on_duckdb_reads_like_pandas(tmp_path):
+    data = frame(rows(3), replied(2), bounced(1))
+    data.to_excel(tmp_path / "in.xlsx", index=False)
+    assert_same({engine: outcome(tmp_path / "in.xlsx", engine) for engine in ("pandas", "duckdb")})
+
+
+def test_build_cube_is_the_engine_query():
+    enrollments = load_enrollments(SAMPLE).enrollments
+    for engine in ("duckdb", "polars"):
+        pd.testing.assert_frame_equal(
+            cube_of(open_dataset(SAMPLE, engine=engine)).counts, build_cube(enrollments).counts
+        )
+
+
+CELLS = {
+    "state": st.sampled_from(["FINISHED", "unenrolled", "EXECUTING", "DONE", ""]),
+    "unenrolled_source": st.sampled_from(["", "REPLY", "ERROR", "ACCOUNT_REPLY", "bounce"]),
+    "step_error_type": st.sampled_from(["", "BOUNCED", "UNSUBSCRIBED", "HARD"]),
+    "reply_count": st.sampled_from(["0", "1", "", "-1", "1.5", "x", "12"]),
+    "ended_at": st.sampled_from(["2026-03-10T09:00:00Z", "", "2026-03-01", "2026-02-28T23:00:00-05:00", "nope"]),
+    "enrollment_id": st.sampled_from(["1", "2", "3", "4", "5", "6", "7", "8"]),
+    "user_id": st.sampled_from(["u1", "u2", ""]),
+}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries(CELLS), min_size=1, max_size=12))
+def test_random_rows_give_identical_results_on_every_engine(tmp_path, cells):
+    data = frame([{**rows(1)[0], **c} for c in cells])
+    path = write(data, tmp_path, "csv")
+    results = {}
+    for engine in ("pandas", "duckdb", "polars"):
+        try:
+            results[engine] = outcome(path, engine)
+        except InputError as error:  # no usable rows: the same message everywhere
+            results[engine] = str(error).split(":", 1)[1]
+    if isinstance(results["pandas"], str):
+        assert len(set(results.values())) == 1
+    else:
+        assert_same(results)
+        expected = load_enrollments(path, on_bad_rows="skip").enrollments
+        assert sender_scores(build_cube(expected)).equals(
+            sender_scores(cube_of(open_dataset(path, on_bad_rows="skip")))
+        )
