@@ -53,14 +53,20 @@ def file_kind(path: Path) -> str:
     )
 
 
-def read_source(path: str | Path, *, encoding: str = "utf-8") -> RawTable:
-    """Read ``path`` by its extension. Raises :class:`InputError` for unreadable files."""
-    path = Path(path)
+def checked_kind(path: Path) -> str:
+    """The reader for an existing input file, or an :class:`InputError` that says what is wrong."""
     kind = file_kind(path)
     if not path.exists():
         raise InputError(f"{path}: no such file. Check the path (relative to {Path.cwd()}).")
     if path.is_dir():
         raise InputError(f"{path}: is a folder; pass the enrollments file inside it.")
+    return kind
+
+
+def read_source(path: str | Path, *, encoding: str = "utf-8") -> RawTable:
+    """Read ``path`` by its extension. Raises :class:`InputError` for unreadable files."""
+    path = Path(path)
+    kind = checked_kind(path)
     if kind == "csv" and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         fast = _read_csv_arrow(path)
         if fast is not None:

@@ -19,7 +19,7 @@ import narwhals as nw
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .read import RawTable, file_kind, from_frame, map_columns, read_source
+from .read import RawTable, checked_kind, file_kind, from_frame, map_columns, read_source
 
 ENGINES = ("auto", "pandas", "duckdb", "polars")
 DUCKDB_MEMORY = "1GB"
@@ -88,11 +88,7 @@ def open_source(source: object, *, engine: str = "pandas", encoding: str = "utf-
     if not isinstance(source, str | Path):
         return _from_native(source)
     path = Path(source)
-    kind = file_kind(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file. Check the path (relative to {Path.cwd()}).")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; pass the enrollments file inside it.")
+    kind = checked_kind(path)
     if engine == "pandas" or kind == "xlsx":  # XLSX: openpyxl reads it whatever the engine
         return _from_raw(read_source(path, encoding=encoding), engine if kind == "xlsx" else "pandas")
     if engine == "duckdb":
