@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, alerts
-from .cube import build_cube, cube_of
+from .cube import cube_of
 from .errors import InputError, ReportError
 from .load import LoadReport, load_enrollments, open_dataset
 from .load.dates import parse_window
@@ -44,13 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--format", choices=["table", "csv", "json"], default="table")
     score.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
     score.add_argument("--rejects", type=Path, help="with --on-bad-rows skip: where rejected rows go")
-    score.add_argument(
-        "--engine",
-        choices=["auto", "pandas", "duckdb", "polars"],
-        default="auto",
-        help="auto (default): files over 100 MB with polars (Parquet) or DuckDB (CSV), pandas otherwise",
-    )
-    score.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked")
+    _engine_options(score)
     score.add_argument(
         "--fail-on-band",
         metavar="BAND",
@@ -75,24 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         "is at or below BAND (the report lists them at the top)",
     )
     report.add_argument("--show-emails", action="store_true", help="show contact emails unmasked in the report")
-    report.add_argument(
-        "--engine",
-        choices=["auto", "pandas", "duckdb", "polars"],
-        default="auto",
-        help="pandas reads every row (all sections); duckdb/polars check every row the same way but build "
-        "only the cube, for files too large for memory (no clean-up list, domains or contact rules); "
-        "auto: pandas up to ~2M rows",
-    )
+    _engine_options(report, verbose=False)
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
     _input_options(recommend, skip=False)
     _window_options(recommend)
+    _engine_options(recommend)
     recommend.add_argument("--format", choices=["table", "csv", "json"], default="table")
     recommend.add_argument("--output", "-o", type=Path)
 
     suppress = commands.add_parser("suppress", help="the clean-up list: contacts to exclude, as CRM-ready CSV")
     _input_options(suppress, skip=False)
     _window_options(suppress)
+    _engine_options(suppress)
     suppress.add_argument("--output", "-o", type=Path, help="CSV file (default: standard output)")
 
     validate = commands.add_parser("validate", help="check an input file and list every problem")
@@ -119,6 +108,18 @@ def _input_options(parser: argparse.ArgumentParser, skip: bool = True) -> None:
             default="error",
             help="error (default): stop on any bad row; skip: go on, write rejects",
         )
+
+
+def _engine_options(parser: argparse.ArgumentParser, *, verbose: bool = True) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "pandas", "duckdb", "polars"],
+        default="auto",
+        help="where rows are checked and grouped (same results on each): auto (default) takes files over "
+        "100 MB to polars (Parquet) or DuckDB (CSV), out of core; pandas otherwise",
+    )
+    if verbose:
+        parser.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked")
 
 
 def _window_options(parser: argparse.ArgumentParser) -> None:
@@ -254,21 +255,19 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _evidence(args: argparse.Namespace):
-    from .context import select_users
+    from .cube import select_users
     from .evidence import gather
 
     policy = load_policy(args.policy)
-    window = parse_window(args.start, args.end)
-    enrollments, _ = load_enrollments(args.input, policy=policy, encoding=args.encoding)
+    window = parse_window(args.start, args.end)  # before loading: a typo fails fast
+    opened = open_dataset(args.input, engine=args.engine, policy=policy, encoding=args.encoding, verbose=args.verbose)
     users = [u.strip() for u in args.users.split(",") if u.strip()]
-    cube = select_users(build_cube(enrollments, date_field=args.date_field, policy=policy), users)
-    if users:
-        enrollments = enrollments[enrollments["user_id"].isin(cube.users["user_id"])]
-    return gather(enrollments, start=window[0], end=window[1], policy=policy, cube=cube)
+    cube = select_users(cube_of(opened, date_field=args.date_field), users)
+    return gather(opened, start=window[0], end=window[1], policy=policy, cube=cube)
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    from .recommend import findings_frame, recommend, render_findings
+    from .evidence import findings_frame, recommend, render_findings
 
     findings = recommend(_evidence(args))
     if args.format == "csv":
@@ -282,7 +281,7 @@ def _recommend(args: argparse.Namespace) -> int:
 
 
 def _suppress(args: argparse.Namespace) -> int:
-    from .suppress import suppression_list, to_crm_csv
+    from .evidence import suppression_list, to_crm_csv
 
     table = suppression_list(_evidence(args))
     _emit(to_crm_csv(table), args.output)

@@ -7,7 +7,7 @@ the scoring policy except for its time zone, so a policy change never rebuilds i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import narwhals as nw
@@ -17,7 +17,6 @@ from . import schema
 from .errors import InputError
 from .load import Opened
 from .load.rules import TYPED, typed
-from .load.scan import ROW
 from .load.validate import collect, typed_rows
 from .policy import Policy, load_policy
 
@@ -75,6 +74,26 @@ def coarsen(cube: Cube) -> Cube:
     return Cube(counts, cube.users, cube.sequences, cube.date_field, cube.timezone)
 
 
+def select_users(cube: Cube, users: list[str] | tuple[str, ...] | str | None) -> Cube:
+    """Keep the given users (ids or names, any case); empty keeps everyone."""
+    if isinstance(users, str):
+        users = [u.strip() for u in users.split(",") if u.strip()]
+    if not users:
+        return cube
+    names = cube.users.set_index("user_id").get("user_name", pd.Series(dtype=str))
+    lookup = {str(i).lower(): str(i) for i in cube.users["user_id"]}
+    lookup.update({str(n).lower(): str(i) for i, n in names.items() if n})
+    unknown = [u for u in users if str(u).strip().lower() not in lookup]
+    if unknown:
+        known = ", ".join(
+            sorted(f"{n} ({i})" if n else str(i) for i, n in names.reindex(cube.users["user_id"]).fillna("").items())
+        )
+        raise InputError(f"users {unknown!r} not in the data; known users: {known}.")
+    keep = {lookup[str(u).strip().lower()] for u in users}
+    counts = cube.counts[cube.counts["user_id"].isin(keep)]
+    return replace(cube, counts=counts, users=cube.users[cube.users["user_id"].isin(keep)])
+
+
 def flag_exprs() -> dict[str, nw.Expr]:
     """The definitions, once, as expressions over the typed columns that every engine evaluates:
     ``ended`` (state FINISHED or UNENROLLED); ``bounced`` (ended, unenrolled_source ERROR and
@@ -89,31 +108,6 @@ def flag_exprs() -> dict[str, nw.Expr]:
     account = ended & ~bounced & ~replied & (source == "ACCOUNT_REPLY")
     unsubscribed = ended & (error == "UNSUBSCRIBED")
     return dict(zip(COUNTS, (ended, bounced, replied, account, unsubscribed), strict=True))
-
-
-def enrollment_flags(
-    enrollments: pd.DataFrame, *, policy: Policy | str | None = None, date_field: DateField = "ended_at"
-) -> pd.DataFrame:
-    """Per-enrollment facts of validated enrollments: the 0/1 flags of the definitions
-    (:func:`flag_exprs`), ``day`` (the calendar day of ``date_field`` in the policy's zone) and
-    ``enrolled_day``, as naive midnights; computed by the same query as every cube."""
-    rows, _ = typed_rows(enrollments, load_policy(policy).timezone)
-    flags = flag_exprs()
-    days = {"day": f"{TYPED}{date_field}_day", "enrolled_day": f"{TYPED}enrolled_at_day"}
-    present = {k: v for k, v in days.items() if v in rows.collect_schema().names()}
-    table = collect(
-        rows.select(
-            nw.col(ROW),
-            *[flags[c].cast(nw.Int64).alias(c) for c in COUNTS],
-            *[nw.col(v).alias(k) for k, v in present.items()],
-        )
-    )
-    table = table.sort_values(ROW, kind="stable").set_axis(enrollments.index)
-    out = table[list(COUNTS)].astype("int64")
-    for name in days:
-        values = table[name] if name in table else pd.Series(float("nan"), index=table.index)
-        out[name] = pd.to_datetime(values.astype("Int64"), unit="D").astype("datetime64[ns]")
-    return out
 
 
 def build_cube(

@@ -3,7 +3,6 @@ trend changes. HTML with every data value escaped."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from html import escape
 
 import pandas as pd
@@ -36,19 +35,8 @@ def alerts(ctx: ReportContext) -> HTML:
     )
 
 
-def _cube_only(ctx: ReportContext, what: str) -> HTML:
-    return HTML(
-        f"<p class='ss-muted'>This report was built from the daily counts cube (engine {escape(ctx.engine)}), "
-        f"without per-contact rows: {what} needs them. Run <code>senderscore report --engine pandas</code> "
-        "on a file that fits in memory, or <code>senderscore suppress</code>.</p>"
-    )
-
-
 def recommendations(ctx: ReportContext) -> HTML:
     """Findings, most severe first: summary, effect on the score, advice."""
-    if not ctx.rows:
-        note = _cube_only(ctx, "the contact rules (bounced before, unsubscribed, typo domains)").data
-        return HTML(note + recommendations(replace(ctx, engine="pandas")).data)
     if not ctx.findings:
         return HTML("<p>No findings: nothing in this window calls for action.</p>")
     rows = []
@@ -71,8 +59,6 @@ def recommendations(ctx: ReportContext) -> HTML:
 def cleanup(ctx: ReportContext) -> Styler | HTML:
     """The clean-up list (emails masked unless the report shows them)."""
     table = ctx.cleanup
-    if not ctx.rows:
-        return _cube_only(ctx, "the clean-up list")
     if table.empty:
         return HTML("<p>No contact to exclude.</p>")
     note = "emails masked; run with show_emails to show them" if not ctx.show_emails else "emails shown"
@@ -92,8 +78,6 @@ def cleanup(ctx: ReportContext) -> Styler | HTML:
 
 def domains(ctx: ReportContext) -> Styler | HTML:
     """Bounce and reply rate by mailbox provider, then for the domains with the most bounces."""
-    if not ctx.rows:
-        return _cube_only(ctx, "the per-domain view")
     if ctx.domains.empty:
         return HTML("<p>No contact emails in the data: no per-domain view.</p>")
     providers = _rates(ctx.providers, ["provider"])

@@ -18,8 +18,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from . import charts
-from .context import select_users
-from .cube import Cube, build_cube, coarsen
+from .cube import Cube, build_cube, coarsen, select_users
 from .load import load_enrollments
 from .paths import resolve_input
 from .policy import load_policy

@@ -113,3 +113,18 @@ def sample_report(tmp_path_factory) -> Path:
     assert main(["report", str(SAMPLE), "--output-dir", str(out), "--start", "2026-01-01"]) == 0
     (html,) = out.glob("*.html")
     return html
+
+
+@pytest.fixture(scope="session")
+def spark():
+    pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is in the test extras; CI installs it")
+    session = (
+        pyspark.SparkSession.builder.master("local[1]")
+        .appName("senderscore-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()

@@ -107,21 +107,6 @@ def test_engine_choice(tmp_path, cli, capsys, monkeypatch, files):
     assert cli("score", SAMPLE, "--engine", "polars", "--format", "csv")[1] == out
 
 
-@pytest.fixture(scope="module")
-def spark():
-    pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is in the test extras; CI installs it")
-    session = (
-        pyspark.SparkSession.builder.master("local[1]")
-        .appName("senderscore-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
-
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_matches_pandas(spark):

@@ -10,9 +10,16 @@ import pytest
 from conftest import RULES, SAMPLE, bounced, frame, replied, rows, write_csv
 
 from senderscore import build_cube, load_enrollments
-from senderscore.domains import domain_table, mask_email, provider_family, typo_of
-from senderscore.evidence import gather
-from senderscore.suppress import neutralise, suppression_list, to_crm_csv
+from senderscore.evidence import (
+    domain_table,
+    gather,
+    mask_email,
+    provider_family,
+    suppression_list,
+    to_crm_csv,
+    typo_of,
+)
+from senderscore.evidence.cleanup import neutralise
 from senderscore.trends import trend_table
 
 
@@ -53,12 +60,15 @@ def test_domain_rates_follow_the_definitions():
         rows(3, contact_email="c@gmail.com"),
         rows(2, contact_email="d@ACME.com"),
     )
-    table = domain_table(load_enrollments(data).enrollments).set_index("domain")
+    counts = gather(load_enrollments(data).enrollments).domain_counts
+    table = domain_table(counts).set_index("domain")
     assert table.loc["gmail.com", ["ended", "bounced", "replied"]].tolist() == [4, 0, 1]
     assert table.loc["gmail.com", "reply_rate"] == pytest.approx(0.25)
     assert table.loc["gmial.com", "bounce_rate"] == 1.0 and pd.isna(table.loc["gmial.com", "reply_rate"])
     assert table.loc["gmial.com", "typo_of"] == "gmail.com" and "acme.com" in table.index
-    providers = domain_table(load_enrollments(data).enrollments, by="provider").set_index("provider")
+    providers = domain_table(gather(load_enrollments(data).enrollments).domain_counts, by="provider").set_index(
+        "provider"
+    )
     assert providers.loc["Google", "ended"] == 4
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -130,6 +132,48 @@ def test_truncated_gzip(cli, tmp_path):
     assert cli("score", path)[0] == 0
 
 
+def test_gzip_is_streamed_and_decided_by_its_uncompressed_size(cli, tmp_path, monkeypatch, capsys):
+    from senderscore.load import pick_engine
+
+    data = (HEADER + "".join(GOOD.replace("1,", f"{i},", 1) for i in range(1, 400))).encode()
+    path = tmp_path / "in.csv.gz"
+    path.write_bytes(gzip.compress(data))
+    assert path.stat().st_size < 4_000 < len(data)
+    monkeypatch.setattr("senderscore.load.scan.AUTO_BYTES", 4_000)  # small on disk, large inside
+    assert pick_engine(path, verbose=True) == "duckdb"
+    assert "engine auto -> duckdb (0+ MB of data)" in capsys.readouterr().err
+    monkeypatch.undo()
+    expected = cli("score", path, "--engine", "pandas", "--format", "csv")
+    assert expected[0] == 0 and cli("score", path, "--engine", "duckdb", "--format", "csv")[1] == expected[1]
+
+
+def test_a_gzip_bomb_is_a_message_within_bounded_memory(tmp_path):
+    """One endless line inside a small archive: exit 2 naming the line, without decompressing it whole."""
+    path = tmp_path / "bomb.csv.gz"
+    with gzip.open(path, "wb") as stream:
+        stream.write(HEADER.encode())
+        for _ in range(16):
+            stream.write(b"a" * (1 << 24))  # 256 MB on one line
+    assert path.stat().st_size < 2_000_000
+    # The child reports its own peak (VmHWM: counted from its exec, unlike a forked child's rusage).
+    script = (
+        "import sys; from senderscore.cli import main; code = main(sys.argv[1:]); "
+        "peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]; "
+        "print('peak', peak, file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "score", str(path), "--engine", "pandas"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "line 2 is longer than" in done.stderr and "Traceback" not in done.stderr
+    peak_kb = int(done.stderr.split("peak ")[1].split()[0])
+    assert peak_kb < 400_000  # the whole line would need well over 500 MB
+
+
+def test_unknown_encoding_is_a_message(cli, tmp_path):
+    path = write_csv(tmp_path / "in.csv", HEADER + GOOD)
+    assert "unknown encoding 'klingon'" in bad(cli, path, "--encoding", "klingon")
+
+
 def test_unsupported_type_and_missing_file(cli, tmp_path):
     assert "unsupported file type '.json'" in bad(cli, write_csv(tmp_path / "in.json", "{}"))
     assert "no such file" in bad(cli, tmp_path / "nope.csv")
@@ -221,7 +265,7 @@ def test_inputs_are_not_modified():
 def _slow_read(path):
     from senderscore.load import read
 
-    return read._read_csv(path, read._read_text(path, "csv", "utf-8"))
+    return read._read_csv(path, "csv", "utf-8")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from conftest import GOOD, HEADER, SAMPLE, bounced, frame, replied, rows, write_csv
@@ -202,3 +204,91 @@ def test_random_rows_give_identical_results_on_every_engine(tmp_path, cells):
         assert sender_scores(build_cube(expected)).equals(
             sender_scores(cube_of(open_dataset(path, on_bad_rows="skip")))
         )
+
+
+EVIDENCE = frame(
+    # u1 bounces a lot: a typo domain, a contact that bounced and was enrolled again, a formula email
+    bounced(3, user_id="u1", contact_id="t1", contact_email="t1@gmial.com", personalized="yes"),
+    bounced(1, user_id="u1", contact_id="b1", contact_email="=cmd|'/c calc'!A0", ended_at="2026-03-02T09:00:00Z"),
+    rows(2, user_id="u2", contact_id="b1", contact_email="b1@acme.com", enrolled_at="2026-03-20T09:00:00Z",
+         ended_at="2026-03-25T09:00:00Z", personalized="no"),
+    rows(4, user_id="u1", contact_id="d1", contact_email="d1@ACME.com ", open_count=0, click_count=0),
+    replied(3, user_id="u1", contact_id="r1", contact_email="r1@gmail.com", personalized="yes"),
+    rows(3, user_id="u2", contact_id="e1", contact_email="e1@gmail.com", open_count=2, personalized="no"),
+    # unsubscribed, then enrolled again by u3 near the window's end (03:00 UTC is still March 31 in New York)
+    rows(1, user_id="u1", contact_id="x1", contact_email="x1@web.de", state="UNENROLLED", unenrolled_source="ERROR",
+         step_error_type="UNSUBSCRIBED", ended_at="2026-03-03T09:00:00Z"),
+    rows(1, user_id="u3", contact_id="x1", contact_email="x1@web.de", state="EXECUTING", ended_at="",
+         enrolled_at="2026-04-01T03:00:00Z"),
+    rows(2, user_id="u3", contact_id="n1", contact_email="", enrolled_at="2026-04-02T09:00:00Z",
+         ended_at="2026-04-03T09:00:00Z"),
+)  # fmt: skip
+
+
+def evidence_outcome(source, engine: str = "pandas", zone: str = "UTC", **window) -> dict:
+    """What `recommend`, `suppress` and the report's domain tables give, comparable across engines."""
+    from senderscore.evidence import domain_table, gather, recommend, suppression_list
+
+    policy = Policy(timezone=zone)
+    opened = open_dataset(source, engine=engine, policy=policy)
+    ev = gather(opened, policy=policy, **window)
+    return {
+        "window": (ev.start, ev.end),
+        "findings": [json.dumps(f.to_dict(), default=str) for f in recommend(ev)],
+        "cleanup": suppression_list(ev).to_dict("records"),
+        "domains": domain_table(ev.domain_counts).astype(str).to_dict("records"),  # text: NaN equals NaN
+        "providers": domain_table(ev.domain_counts, by="provider").astype(str).to_dict("records"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("zone", "window"),
+    [("UTC", {}), ("America/New_York", {"start": "2026-03-01", "end": "2026-03-31"}), ("UTC", {"end": "2026-03-15"})],
+)
+def test_evidence_is_the_same_on_every_engine(tmp_path, zone, window):
+    results = {}
+    for engine, kind in FILE_ENGINES:
+        folder = tmp_path / f"{engine}-{kind}"
+        folder.mkdir()
+        path = write(EVIDENCE, folder, kind)
+        results[(engine, kind)] = evidence_outcome(path, engine, zone, **window)
+    expected = results[("pandas", "csv")]
+    for key, got in results.items():
+        assert got == expected, key
+    assert expected["cleanup"] and expected["domains"] and expected["findings"]
+
+
+def test_evidence_hand_checked_including_the_zone_edge():
+    utc = evidence_outcome(EVIDENCE, start="2026-03-01", end="2026-03-31")
+    local = evidence_outcome(EVIDENCE, zone="America/New_York", start="2026-03-01", end="2026-03-31")
+    reasons = {r["contact_id"]: r["reasons"] for r in utc["cleanup"]}
+    assert reasons == {
+        "b1": "hard bounced, never engaged in 3 enrollments",  # a bounce is no engagement
+        "d1": "never engaged in 4 enrollments",
+        "t1": "hard bounced, suspected typo domain gmial.com (did you mean gmail.com?), never engaged in 3 enrollments",
+        "x1": "unsubscribed",
+    }
+    b1 = next(r for r in utc["cleanup"] if r["contact_id"] == "b1")
+    assert (b1["contact_email"], b1["enrollments"], b1["users"]) == ("b1@acme.com", 3, "u1; u2")
+    rules = lambda result: sorted(json.loads(f)["rule"] for f in result["findings"])  # noqa: E731
+    # x1's second enrollment is on April 1 in UTC but on March 31 in New York: only there is it in the window
+    assert "emailed_after_unsubscribe" not in rules(utc) and "emailed_after_unsubscribe" in rules(local)
+    assert "reenrolled_after_bounce" in rules(utc)
+    domains = {d["domain"]: (d["ended"], d["bounced"], d["replied"]) for d in utc["domains"]}
+    assert domains["gmial.com"] == ("3", "3", "0") and domains["acme.com"] == ("6", "0", "0")
+    assert domains["gmail.com"] == ("6", "0", "3") and domains[""] == ("1", "1", "0")  # a formula, no @: no domain
+
+
+def test_evidence_without_contact_emails_has_no_domain_table():
+    data = EVIDENCE.drop(columns=["contact_email"])
+    result = evidence_outcome(data)
+    assert result["domains"] == [] and {r["contact_id"] for r in result["cleanup"]} == {"b1", "d1", "t1", "x1"}
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_evidence_on_spark_is_the_same(spark):
+    window = {"start": "2026-03-01", "end": "2026-03-31"}
+    expected = evidence_outcome(EVIDENCE, zone="America/New_York", **window)
+    native = spark.createDataFrame(EVIDENCE.astype(object).where(EVIDENCE.notna(), "").astype(str))
+    assert evidence_outcome(native, zone="America/New_York", **window) == expected

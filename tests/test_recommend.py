@@ -7,8 +7,7 @@ import pytest
 from conftest import RULES, SAMPLE, bounced, frame, replied, rows
 
 from senderscore import load_enrollments, score_table
-from senderscore.evidence import gather
-from senderscore.recommend import recommend, render_findings
+from senderscore.evidence import gather, recommend, render_findings
 
 
 def evidence(data: pd.DataFrame, **kwargs):

@@ -18,12 +18,11 @@ from .. import schema
 from ..errors import InputError, Problem, problems_message
 from ..policy import Policy, check_timezone, load_policy
 from .rules import TYPED
-from .scan import ENGINES, REPORT_BYTES, ROW, open_source, pick_engine
+from .scan import ENGINES, ROW, open_source, pick_engine
 from .validate import Validated, collect, validate
 
 __all__ = [
     "ENGINES",
-    "REPORT_BYTES",
     "LoadReport",
     "Loaded",
     "load_enrollments",
@@ -96,7 +95,7 @@ def open_dataset(
     """Read ``source`` on ``engine`` and check every row there (see :func:`load_enrollments`).
 
     ``engine``: ``pandas`` reads in Python (exact line numbers) and checks in an in-memory
-    DuckDB; ``duckdb`` and ``polars`` scan the file out of core; ``auto`` picks by size
+    polars frame; ``duckdb`` and ``polars`` scan the file out of core; ``auto`` picks by size
     (:func:`pick_engine`). polars and Spark DataFrames are checked where they are.
     """
     if on_bad_rows not in ("error", "skip"):

@@ -1,7 +1,7 @@
 """Timestamps and dates: the one place where text becomes time.
 
 The timestamp rule, written once as narwhals expressions that every engine evaluates
-(pandas data through DuckDB, DuckDB, polars, Spark):
+(pandas data through in-memory polars, DuckDB, polars, Spark):
 
 - text with an offset (``2026-03-31T14:05:00Z``, ``+02:00``, ``+0200``, ``+02``) is that
   instant; epoch milliseconds (12-13 digits) are instants too;

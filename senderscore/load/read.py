@@ -6,13 +6,18 @@ row (the line number in a CSV file, header = line 1) and the value exactly as wr
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import gzip
 import io
+import itertools
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -21,6 +26,7 @@ from .. import schema
 from ..errors import InputError, Problem
 
 SUPPORTED = (".csv", ".csv.gz", ".parquet", ".xlsx")
+MAX_LINE = 1 << 20  # characters in one physical line of a CSV: no enrollment row comes near it
 
 
 @dataclass
@@ -64,42 +70,49 @@ def checked_kind(path: Path) -> str:
 
 
 def read_source(path: str | Path, *, encoding: str = "utf-8") -> RawTable:
-    """Read ``path`` by its extension. Raises :class:`InputError` for unreadable files."""
+    """Read ``path`` by its extension. Raises :class:`InputError` for unreadable files.
+
+    CSV (plain or gzip) is read as a stream: a compressed file is never decompressed whole
+    into memory."""
     path = Path(path)
     kind = checked_kind(path)
-    if kind == "csv" and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        fast = _read_csv_arrow(path)
-        if fast is not None:
-            return fast
     if kind in ("csv", "csv.gz"):
-        return _read_csv(path, _read_text(path, kind, encoding))
+        fast = _read_csv_arrow(path, kind) if _is_utf8(encoding) else None
+        return fast if fast is not None else _read_csv(path, kind, encoding)
     if kind == "parquet":
         return _read_parquet(path)
     return _read_xlsx(path)
 
 
-def _read_text(path: Path, kind: str, encoding: str) -> str:
-    data = path.read_bytes()
-    if kind == "csv.gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(
-                f"{path}: the compressed file is truncated or corrupt ({exc}). Download or "
-                "export it again, or pass the uncompressed .csv."
-            ) from None
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+@contextmanager
+def _binary(path: Path, kind: str) -> Iterator[BinaryIO]:
+    """The file's bytes as a stream, decompressed on the fly for ``.csv.gz``; a corrupt or
+    truncated archive is an :class:`InputError` wherever the stream breaks."""
     try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        with gzip.open(path, "rb") if kind == "csv.gz" else path.open("rb") as stream:
+            yield stream
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise InputError(
-            f"{path}: line {line}: byte {data[exc.start : exc.start + 1]!r} is not valid "
-            f"{encoding}. The file is in another encoding (often cp1252 or latin-1 from Excel); "
-            "pass --encoding cp1252 (API: encoding='cp1252'), or save it as UTF-8."
+            f"{path}: the compressed file is truncated or corrupt ({exc}). Download or "
+            "export it again, or pass the uncompressed .csv."
         ) from None
-    except LookupError:
-        raise InputError(f"unknown encoding {encoding!r}; try 'utf-8', 'cp1252' or 'latin-1'.") from None
+
+
+def data_bytes(path: Path, *, limit: int) -> int:
+    """The size of the data in ``path``: its size on disk, or for ``.csv.gz`` its uncompressed
+    size, streamed and counted up to just past ``limit`` (a small archive can hold a lot)."""
+    kind = checked_kind(path)
+    if kind != "csv.gz":
+        return path.stat().st_size
+    total = 0
+    with _binary(path, kind) as stream:
+        while total <= limit and (chunk := stream.read(1 << 24)):
+            total += len(chunk)
+    return total
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -108,10 +121,66 @@ def _sniff_delimiter(text: str) -> str:
     return max((",", ";", "\t"), key=header.count)
 
 
-def _read_csv(path: Path, text: str) -> RawTable:
-    if not text.strip():
-        raise InputError(f"{path}: the file is empty; expected a header line and one row per enrollment.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+def _read_csv(path: Path, kind: str, encoding: str) -> RawTable:
+    """The csv module over a decoded stream: exact line numbers through quoted newlines."""
+    codec = "utf-8-sig" if _is_utf8(encoding) else encoding
+    try:
+        codecs.lookup(codec)
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}; try 'utf-8', 'cp1252' or 'latin-1'.") from None
+    with _binary(path, kind) as raw:
+        text = io.TextIOWrapper(raw, encoding=codec, newline="")
+        reader = None
+        try:
+            first = text.readline()
+            if not first.strip():
+                raise InputError(
+                    f"{path}: the file is empty or starts with a blank line; expected a header line "
+                    "first, then one row per enrollment."
+                )
+            lines = itertools.chain([first], _bounded_lines(path, text))
+            reader = csv.reader(lines, delimiter=_sniff_delimiter(first))
+            return _records(path, reader)
+        except UnicodeDecodeError:
+            line, byte = _undecodable(path, kind, codec)
+            raise InputError(
+                f"{path}: line {line}: byte {byte!r} is not valid "
+                f"{encoding}. The file is in another encoding (often cp1252 or latin-1 from Excel); "
+                "pass --encoding cp1252 (API: encoding='cp1252'), or save it as UTF-8."
+            ) from None
+        except csv.Error as exc:
+            line = reader.line_num if reader is not None else 1
+            raise InputError(f"{path}: line {line}: {exc}; is this a CSV export of enrollments?") from None
+
+
+def _undecodable(path: Path, kind: str, codec: str) -> tuple[int, bytes]:
+    """The line and byte of the first undecodable byte (text is decoded in chunks, so the
+    error itself does not say which line): a second pass, line by line, in bytes."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    with _binary(path, kind) as raw:
+        for number, line in enumerate(iter(lambda: raw.readline(MAX_LINE), b""), 1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError as exc:
+                return number, line[exc.start : exc.start + 1]
+    return number, b""
+
+
+def _bounded_lines(path: Path, text: io.TextIOBase) -> Iterator[str]:
+    """The stream's lines, refusing one longer than MAX_LINE characters: a damaged or hostile
+    file (one endless line) stops with a message before it fills the memory."""
+    number = 1
+    while line := text.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE:
+            raise InputError(
+                f"{path}: line {number} is longer than {MAX_LINE:,} characters; this is not an enrollment "
+                "export (or it lost its line breaks). Export it again."
+            )
+        yield line
+
+
+def _records(path: Path, reader: Any) -> RawTable:
     header = next(reader)
     width = len(header)
     records: list[list[str]] = []
@@ -144,27 +213,28 @@ def _read_csv(path: Path, text: str) -> RawTable:
     return RawTable(frame, np.asarray(lines, dtype=np.int64), str(path), "line", bad, bad_raw)
 
 
-def _read_csv_arrow(path: Path) -> RawTable | None:
+def _read_csv_arrow(path: Path, kind: str = "csv") -> RawTable | None:
     """pyarrow's multi-threaded CSV reader (~15x faster than the csv module), used when it
     gives the same table: every cell as text, and line numbers that are simply row + 1 (no
     blank line, no quoted field spanning lines). Anything else returns None and the csv
-    module reads the file, with exact line numbers for every message."""
+    module reads the file, with exact line numbers for every message. Both stream a gzip."""
     import pyarrow as pa
     import pyarrow.csv as pv
 
-    with path.open("rb") as stream:
-        first = stream.readline()
+    with _binary(path, kind) as stream:
+        first = stream.readline(1 << 20)
         newlines = first.count(b"\n") + sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 24), b""))
     try:
         delimiter = _sniff_delimiter(first.decode("utf-8-sig"))
         header = next(csv.reader([first.decode("utf-8-sig").rstrip("\r\n")], delimiter=delimiter))
-    except (UnicodeDecodeError, StopIteration):
+    except (UnicodeDecodeError, StopIteration, csv.Error):
         return None
-    if len(set(header)) != len(header):
-        return None  # repeated header names: the csv module path keeps them apart
+    if len(set(header)) != len(header) or not first.endswith(b"\n"):
+        return None  # repeated header names (the csv module keeps them apart) or an endless first line
+    source = pa.input_stream(str(path), compression="gzip") if kind == "csv.gz" else str(path)
     try:
         table = pv.read_csv(
-            path,
+            source,
             read_options=pv.ReadOptions(column_names=header, skip_rows=1, encoding="utf8"),
             parse_options=pv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pv.ConvertOptions(
@@ -173,7 +243,7 @@ def _read_csv_arrow(path: Path) -> RawTable | None:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, ValueError):  # ragged rows, bad UTF-8, ...
+    except (pa.ArrowInvalid, ValueError, OSError):  # ragged rows, bad UTF-8, a corrupt archive...
         return None
     rows = table.num_rows
     if not rows or newlines not in (rows, rows + 1):

@@ -1,6 +1,6 @@
 """The ONE table of row checks, and the typed columns they read, as narwhals expressions.
 
-Every engine (pandas data through DuckDB, DuckDB, polars, Spark) evaluates exactly these:
+Every engine (pandas data through in-memory polars, DuckDB, polars, Spark) evaluates exactly these:
 :func:`typed_stages` turns raw cells into typed columns (named ``__t_<column>``), and
 :data:`CHECKS` says, once, what makes a row bad: a reason, the column it names, and an
 expression that is true on the rows that fail it.

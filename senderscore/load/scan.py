@@ -1,7 +1,7 @@
 """Sources -> one lazy narwhals frame of raw canonical columns plus ``_row``, on any engine.
 
 ``pandas`` reads the file in Python (exact line numbers through quoted newlines; XLSX; any
-DataFrame) and hands the rows to an in-memory DuckDB; ``duckdb`` and ``polars`` scan the file
+DataFrame) and hands the rows to in-memory polars; ``duckdb`` and ``polars`` scan the file
 themselves, out of core; a Spark DataFrame stays in Spark. What happens next (row checks,
 typed columns, the cube) is the same query on all of them.
 """
@@ -19,14 +19,11 @@ import narwhals as nw
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .read import RawTable, checked_kind, file_kind, from_frame, map_columns, read_source
+from .read import RawTable, checked_kind, data_bytes, file_kind, from_frame, map_columns, read_source
 
 ENGINES = ("auto", "pandas", "duckdb", "polars")
 DUCKDB_MEMORY = "1GB"
 AUTO_BYTES = 100 * 1024 * 1024  # files larger than this leave pandas under --engine auto
-# Reports read rows into pandas for the per-contact evidence (~1.4 GB RSS per million rows);
-# above about two million rows `report --engine auto` builds only the cube, with DuckDB or polars.
-REPORT_BYTES = {"parquet": 100 * 1024 * 1024, "csv": 400 * 1024 * 1024}
 ROW = "_row"
 
 
@@ -46,18 +43,21 @@ class Dataset:
 
 
 def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
-    """The engine to use. ``auto``: pandas up to 100 MB; above, polars for Parquet (the faster
-    scan on 2 cores, measured in benchmarks/) and DuckDB for CSV (out of core)."""
+    """The engine to use. ``auto``: pandas up to 100 MB of data (uncompressed, for ``.csv.gz``);
+    above, polars for Parquet (the faster scan on 2 cores, measured in benchmarks/) and DuckDB
+    for CSV (out of core, gzip streamed)."""
     if engine not in ENGINES:
         raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}.")
     if engine == "auto":
         path = Path(str(source))
-        size = path.stat().st_size if path.is_file() else 0
+        limit = AUTO_BYTES if threshold is None else threshold
+        size = data_bytes(path, limit=limit) if path.is_file() else 0
         engine = "pandas"
-        if size > (AUTO_BYTES if threshold is None else threshold):
+        if size > limit:
             engine = "polars" if file_kind(path) == "parquet" else "duckdb"
         if verbose:
-            print(f"senderscore: engine auto -> {engine} ({size / 1e6:.0f} MB)", file=sys.stderr)
+            more = "+" if size > limit and file_kind(path) == "csv.gz" else ""  # counted only up to the limit
+            print(f"senderscore: engine auto -> {engine} ({size / 1e6:.0f}{more} MB of data)", file=sys.stderr)
     return engine
 
 

@@ -90,7 +90,7 @@ def staged(dataset: Dataset, zone: str) -> tuple[Any, Span, list[Check]]:
 
 
 def typed_rows(enrollments: pd.DataFrame, zone: str) -> tuple[Any, Span]:
-    """Already validated pandas enrollments as typed rows on DuckDB (no checks): what
+    """Already validated pandas enrollments as typed rows in in-memory polars (no checks): what
     :func:`senderscore.cube.build_cube` and the evidence group."""
     from .read import RawTable
     from .scan import _from_raw

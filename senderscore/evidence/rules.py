@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from .evidence import Evidence, median_rate, member, never_engaged, typo_domains
-from .output import percent
-from .scores import score_table, sender_scores
+from ..output import percent
+from ..scores import score_table, sender_scores
+from .facts import SUMS, Evidence
 
 SEVERITIES = ("critical", "high", "medium", "low")
 MIN_DELIVERED = 20  # sequences with fewer delivered enrollments are too noisy to single out
@@ -63,6 +64,13 @@ def _with_effect(finding: Finding, before: pd.Series, after: pd.Series) -> Findi
     finding.score_before, finding.score_after = float(before["score"]), float(after["score"])
     finding.band_before, finding.band_after = str(before["band"]), str(after["band"])
     return finding
+
+
+def median_rate(table: pd.DataFrame, min_delivered: int) -> float:
+    """Median reply rate over rows with at least ``min_delivered`` delivered enrollments."""
+    delivered = table["ended"] - table["bounced"]
+    rates = table.loc[delivered >= min_delivered, "reply_rate"]
+    return float(np.nanmedian(rates)) if len(rates) else float("nan")
 
 
 def low_reply(ev: Evidence) -> list[Finding]:
@@ -116,19 +124,16 @@ def low_reply(ev: Evidence) -> list[Finding]:
 
 def _personalisation(ev: Evidence, user_id: str, finding: Finding) -> Finding:
     """Where the data says whether emails were personalised: the user's reply rate with and without."""
-    frame = ev.enrollments
-    if "personalized" not in frame.columns:
-        return finding
-    mine = ev.counted_rows(user_id)
-    mine = mine[mine["bounced"] == 0]
-    rates = mine.groupby(mine["personalized"].astype("object"))["replied"].agg(["mean", "size"])
-    if True in rates.index and False in rates.index:
-        yes, no = rates.loc[True], rates.loc[False]
-        finding.evidence["reply_rate_personalized"] = float(yes["mean"])
-        finding.evidence["reply_rate_not_personalized"] = float(no["mean"])
+    table = ev.personalisation
+    mine = table[table["user_id"] == user_id]
+    mine = mine.set_index(mine["personalized"].astype(bool))
+    if True in mine.index and False in mine.index:
+        (yes_n, yes_r), (no_n, no_r) = (mine.loc[k, ["delivered", "replied"]].astype(int) for k in (True, False))
+        finding.evidence["reply_rate_personalized"] = yes_r / yes_n
+        finding.evidence["reply_rate_not_personalized"] = no_r / no_n
         finding.advice += (
-            f" This user's personalised emails got replies {percent(yes['mean'])} of the time "
-            f"({int(yes['size'])} delivered), the others {percent(no['mean'])} ({int(no['size'])})."
+            f" This user's personalised emails got replies {percent(yes_r / yes_n)} of the time "
+            f"({yes_n} delivered), the others {percent(no_r / no_n)} ({no_n})."
         )
     return finding
 
@@ -140,31 +145,32 @@ def _score_counts(ev: Evidence, row: pd.Series) -> pd.Series:
 
 def high_bounce(ev: Evidence) -> list[Finding]:
     """Bounce rate at or above the good maximum: the contacts, domains and typos behind it."""
-    frame = ev.enrollments
-    typos = typo_domains(frame)
-    # Row marks computed once over all rows; per-user lookups of large sets cost a scan each.
-    on_typo = pd.Series(member(frame["domain"], typos.index), index=frame.index)
-    dormant = pd.Series(member(frame["contact_id"], never_engaged(frame).index), index=frame.index)
-    rebounced = pd.Series(frame.index.isin(ev.reenrolled["BOUNCED"].index), index=frame.index)
+    high = ev.by_user[ev.by_user["bounce_rate"] >= ev.policy.bounce_good_max]
+    if high.empty:
+        return []
+    facts = ev.bounce_facts(list(high["user_id"]), threshold=2 * ev.policy.bounce_good_max)
+    # What a clean-up list would have caught before sending: enrollments of contacts that had
+    # hard-bounced already, and addresses on typo domains.
+    caught = facts.caught.set_index("user_id").reindex(high["user_id"], fill_value=0)
+    rescored = ev.rescore(caught)
+    dormant = facts.dormant.set_index("user_id")["contact_id"]
+    # Grouped once: a filter per user over the whole table costs a full scan each time.
+    bounced_by = {u: sorted(g) for u, g in facts.bounced.groupby("user_id")["contact_id"]}
+    domains_by = dict(list(facts.domains.groupby("user_id")))
+    typos_by = {u: sorted(g) for u, g in facts.typos.groupby("user_id")["domain"]}
     findings = []
-    for _, user in ev.by_user[ev.by_user["bounce_rate"] >= ev.policy.bounce_good_max].iterrows():
-        mine = ev.counted_rows(user["user_id"])
-        bounced = sorted(mine.loc[mine["bounced"] == 1, "contact_id"].unique())
-        # What a clean-up list would have caught before sending: contacts that had hard-bounced
-        # already, and addresses on typo domains.
-        typo_rows = on_typo.loc[mine.index].to_numpy()
-        caught = mine[rebounced.loc[mine.index].to_numpy() | typo_rows]
-        after = ev.rescore(user["user_id"], caught)
-        domains = mine.groupby("domain")["bounced"].agg(["size", "mean"])
-        bad = domains[(domains["size"] >= 3) & (domains["mean"] >= 2 * ev.policy.bounce_good_max)]
-        bad = bad[bad.index != ""].sort_values("size", ascending=False)
-        user_typos = sorted(mine.loc[typo_rows, "domain"].unique())
-        unengaged = mine.loc[dormant.loc[mine.index].to_numpy(), "contact_id"].unique()
-        contacts = sorted(caught["contact_id"].unique())
+    for _, user in high.iterrows():
+        user_id = user["user_id"]
+        after = rescored.loc[user_id]
+        bounced = bounced_by.get(user_id, [])
+        bad = domains_by.get(user_id, facts.domains.iloc[:0])
+        bad = bad.sort_values(["ended", "domain"], ascending=[False, True], kind="stable").head(5)
+        user_typos = typos_by.get(user_id, [])
+        contacts = int(caught.loc[user_id, "contact_id"])
         summary = f"Bounce rate {percent(user['bounce_rate'])} ({len(bounced)} hard-bounced contacts)."
         if contacts:
             summary += (
-                f" Removing the {len(contacts)} contact(s) a clean-up list catches (bounced before, typo "
+                f" Removing the {contacts} contact(s) a clean-up list catches (bounced before, typo "
                 f"domains) would have taken it to {percent(after['bounce_rate'])}."
             )
         else:
@@ -180,12 +186,14 @@ def high_bounce(ev: Evidence) -> list[Finding]:
             "domains below; filter out contacts that never engaged; use verified, consented addresses.",
             evidence={
                 "bounced_contacts": len(bounced),
-                "caught_contacts": len(contacts),
+                "caught_contacts": contacts,
                 "bounce_rate": user["bounce_rate"],
                 "bounce_rate_after": after["bounce_rate"],
-                "high_bounce_domains": {d: round(float(r), 3) for d, r in bad["mean"].head(5).items()},
-                "typo_domains": {d: typos[d] for d in user_typos},
-                "never_engaged_contacts": len(unengaged),
+                "high_bounce_domains": {
+                    d: round(b / e, 3) for d, e, b in zip(bad["domain"], bad["ended"], bad["bounced"])
+                },
+                "typo_domains": {d: ev.typos[d] for d in user_typos},
+                "never_engaged_contacts": int(dormant.get(user_id, 0)),
             },
             rows=bounced,
         )
@@ -195,7 +203,8 @@ def high_bounce(ev: Evidence) -> list[Finding]:
 
 def _reenrolled(ev: Evidence, error: str, rule: str, severity: str, what: str, advice: str) -> list[Finding]:
     later = ev.reenrolled[error]
-    later = later[(later["enrolled_day"] >= pd.Timestamp(ev.start)) & (later["enrolled_day"] <= pd.Timestamp(ev.end))]
+    removed = later[later["counted"] & later["user_id"].isin(ev.users.index)].groupby("user_id")[list(SUMS)].sum()
+    rescored = ev.rescore(removed)
     findings = []
     for user_id, rows in later.groupby("user_id", sort=True):
         contacts = sorted(rows["contact_id"].unique())
@@ -210,12 +219,13 @@ def _reenrolled(ev: Evidence, error: str, rule: str, severity: str, what: str, a
             evidence={
                 "contacts": len(contacts),
                 "enrollments": len(rows),
-                "first_event": str(rows["event_at"].min().date()),
+                "first_event": str(pd.Timestamp(int(rows["event_at"].min()), unit="us").date()),
             },
             rows=contacts,
         )
         if user_id in ev.users.index:
-            finding = _with_effect(finding, ev.users.loc[user_id], ev.rescore(str(user_id), rows))
+            after = rescored.loc[user_id] if user_id in rescored.index else ev.users.loc[user_id]
+            finding = _with_effect(finding, ev.users.loc[user_id], after)
         findings.append(finding)
     return findings
 
@@ -338,7 +348,6 @@ def _drivers(ev: Evidence, user_id: str, current: object, previous: object, chan
 
 
 RULES = (after_unsubscribe, rebounce, high_bounce, low_reply, changed, needs_data)
-CUBE_RULES = (low_reply, changed, needs_data)  # need only the cube (reports built by DuckDB or polars)
 
 
 def recommend(ev: Evidence, rules: tuple = RULES) -> list[Finding]:

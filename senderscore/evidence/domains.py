@@ -9,8 +9,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .cube import enrollment_flags
-
 # Mailbox provider families of well-known consumer domains (no MX lookups: works offline).
 PROVIDERS: dict[str, str] = {
     **dict.fromkeys(["gmail.com", "googlemail.com"], "Google"),
@@ -38,13 +36,6 @@ PROVIDERS: dict[str, str] = {
     ),
 }
 KNOWN_DOMAINS = tuple(PROVIDERS)
-
-
-def email_domain(emails: pd.Series) -> pd.Series:
-    """Lower-cased part after the last ``@``; '' where there is none."""
-    text = emails.fillna("").astype(str).str.strip().str.lower()
-    # A regular expression runs in Arrow's engine; rpartition is a Python call per cell.
-    return text.str.replace(r"^.*@", "", regex=True).where(text.str.contains("@", regex=False), "")
 
 
 def provider_family(domains: pd.Series) -> pd.Series:
@@ -103,25 +94,22 @@ def mask_email(email: object) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def domain_table(enrollments: pd.DataFrame, *, by: str = "domain") -> pd.DataFrame:
-    """Ended enrollments, bounces and replies by recipient ``domain`` or ``provider``.
+def domain_table(domain_counts: pd.DataFrame, *, by: str = "domain") -> pd.DataFrame:
+    """Ended enrollments, bounces and replies by recipient ``domain`` or ``provider``, from the
+    per-domain counts of the window (:attr:`Evidence.domain_counts`).
 
     Rates follow the sender-score definitions: bounce_rate = bounced / ended,
     reply_rate = replied / (ended - bounced). Sorted by ended enrollments, descending.
     """
-    if "contact_email" not in enrollments.columns:
-        return pd.DataFrame(columns=[by, "ended", "bounced", "replied", "bounce_rate", "reply_rate"])
-    # Evidence frames already carry the flags and the domain: reuse them.
-    flags = enrollments if "ended" in enrollments else enrollment_flags(enrollments)
-    domains = enrollments["domain"] if "domain" in enrollments else email_domain(enrollments["contact_email"])
-    frame = flags[["ended", "bounced", "replied"]].assign(domain=domains.to_numpy())[flags["ended"] == 1]
-    table = frame.groupby("domain", sort=False)[["ended", "bounced", "replied"]].sum().reset_index()
+    table = domain_counts[["domain", "ended", "bounced", "replied"]]
     if by == "provider":  # providers from the (small) domain table, not from every row
         table = table.assign(provider=provider_family(table["domain"]))
         table = table.groupby("provider", sort=False)[["ended", "bounced", "replied"]].sum().reset_index()
     delivered = table["ended"] - table["bounced"]
-    table["bounce_rate"] = table["bounced"] / table["ended"]
-    table["reply_rate"] = (table["replied"] / delivered.where(delivered > 0)).astype(float)
+    table = table.assign(
+        bounce_rate=table["bounced"] / table["ended"],
+        reply_rate=(table["replied"] / delivered.where(delivered > 0)).astype(float),
+    )
     if by == "domain":
         table["provider"] = provider_family(table["domain"])
         table["typo_of"] = table["domain"].map(typo_of)
