@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-ROOT = PACKAGE.parent
+ROOT = PACKAGE.parent  # the checkout, when there is one
 DATA = ROOT / "data"
-NOTEBOOKS = ROOT / "notebooks"
-REPORTS = ROOT / "reports"
-TEMPLATES = PACKAGE / "templates"
 SAMPLE = DATA / "sample_enrollments.csv"
+
+
+def _notebooks() -> Path:
+    """The notebooks folder: ``senderscore.notebooks`` in an installed package (the repo's
+    ``notebooks/`` mapped into it, see pyproject.toml), else the checkout's ``notebooks/``."""
+    try:
+        report = Path(str(resources.files("senderscore.notebooks").joinpath("sender_score_report.ipynb")))
+    except ModuleNotFoundError:  # running from a source tree that is not installed
+        return ROOT / "notebooks"
+    return report.parent if report.is_file() else ROOT / "notebooks"
+
+
+NOTEBOOKS = _notebooks()
+TEMPLATES = Path(str(resources.files("senderscore") / "templates"))
 REPORT_NOTEBOOK = NOTEBOOKS / "sender_score_report.ipynb"
 EXPLORE_NOTEBOOK = NOTEBOOKS / "explore.ipynb"
 

@@ -82,7 +82,7 @@ def run_report(
         "start_date": str(start_date or ""),
         "end_date": str(end_date or ""),
         "date_field": date_field,
-        "policy_path": str(policy_path or ""),
+        "policy_path": str(Path(policy_path).expanduser().resolve()) if policy_path else "",
         "users": list(users or []),
         "period": period,
         "output_dir": str(output_dir),
@@ -115,7 +115,7 @@ def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progres
                 str(scratch),
                 parameters=parameters,
                 progress_bar=progress,
-                cwd=str(notebook.parent),
+                cwd=os.getcwd(),  # relative paths in the notebook mean what they mean to the caller
                 kernel_name="python3",
             )
         except pm.PapermillExecutionError as exc:

@@ -132,3 +132,15 @@ def test_report_engine_through_the_cli(cli, tmp_path, sample_parquet):
     assert code == 0, err
     html = next(tmp_path.glob("*.html")).read_text()
     assert 'data-table="cleanup"' in html and 'data-table="domains"' in html and "needs them" not in html
+
+
+def test_relative_paths_mean_the_callers_folder(cli, tmp_path, monkeypatch):
+    """The kernel runs in the caller's folder: a relative --policy, input and output dir are found there."""
+    monkeypatch.chdir(tmp_path)
+    policy = 'name = "Team policy"\nversion = "7"\n'
+    (tmp_path / "mine.toml").write_text(policy, encoding="utf-8")
+    (tmp_path / "in.csv").write_bytes(SAMPLE.read_bytes())
+    code, _, err = cli("report", "in.csv", "--policy", "mine.toml", "--output-dir", "out", "--start", "2026-09-01")
+    assert code == 0, err
+    (html,) = (tmp_path / "out").glob("*.html")
+    assert "Team policy" in html.read_text(encoding="utf-8")

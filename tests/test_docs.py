@@ -1,0 +1,36 @@
+"""The README is a contract: its commands run, its links resolve, it stays short."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from conftest import ROOT
+
+from senderscore.cli import build_parser
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_opens_with_exactly_the_two_commands():
+    block = README.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make report", "make test"]
+    assert README.index("```bash") < 40  # the first lines, not somewhere below
+
+
+def test_readme_is_short_and_its_links_resolve():
+    assert len(README.encode()) < 8_000
+    links = re.findall(r"\]\(([^)#]+)\)", README)
+    assert links and all((ROOT / link).exists() for link in links), links
+    for page in (ROOT / "docs").glob("*.md"):
+        for link in re.findall(r"\]\((\.\./[^)#]+|[a-z]+\.md)\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / link).exists(), (page.name, link)
+
+
+def test_readme_command_lines_are_valid_cli_calls():
+    lines = [line[2:] for line in README.splitlines() if line.startswith("$ senderscore ")]
+    assert len(lines) >= 5
+    for line in lines:
+        args = shlex.split(line.split("  #")[0])[1:]
+        build_parser().parse_args(args)  # an unknown option or choice exits 2 here

@@ -1,0 +1,50 @@
+"""What the user installs is what must work: the wheel, in a clean venv, outside the checkout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+import zipfile
+
+import pytest
+from conftest import ROOT, SAMPLE
+
+
+@pytest.mark.slow
+def test_the_wheel_runs_score_and_report_outside_the_checkout(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--quiet", "--wheel-dir", str(dist)],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = dist.glob("senderscore-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "senderscore/notebooks/sender_score_report.ipynb" in names
+    assert "senderscore/templates/offline/index.html.j2" in names
+    assert not any(name.startswith(("notebooks/", "tests/", "data/")) for name in names)
+
+    env = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env)
+    python = env / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "--quiet", str(wheel)], check=True, timeout=900)
+    work = tmp_path / "work"  # no checkout anywhere near: the package must carry what it runs
+    work.mkdir()
+    where = subprocess.run(
+        [python, "-c", "import senderscore.paths as p; print(p.REPORT_NOTEBOOK)"],
+        cwd=work, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "site-packages" in where and str(ROOT) not in where
+
+    senderscore = env / "bin" / "senderscore"
+    score = subprocess.run([senderscore, "score", SAMPLE, "--format", "csv"], cwd=work, capture_output=True, text=True)
+    assert score.returncode == 0, score.stderr
+    assert score.stdout.startswith("user_id,")
+    report = subprocess.run(
+        [senderscore, "report", SAMPLE, "--output-dir", "out"], cwd=work, capture_output=True, text=True, timeout=600
+    )
+    assert report.returncode == 0, report.stderr[-3000:]
+    (html,) = (work / "out").glob("sender-score_*.html")
+    text = html.read_text(encoding="utf-8")
+    assert "Clean-up list" in text and 'data-table="cleanup"' in text and 'data-table="findings"' in text
