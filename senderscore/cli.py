@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__, alerts
 from .cube import cube_of
 from .errors import InputError, ReportError
+from .files import STDOUT, check_target, free_name, write_text
 from .load import LoadReport, load_enrollments, open_dataset
 from .load.dates import parse_window
 from .output import to_csv, to_json, to_terminal
@@ -151,10 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `senderscore score ... | head`
         return 0
+    except OSError as exc:  # a full disk, a lost mount...: the path and the reason, no traceback
+        print(f"senderscore: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def _score(args: argparse.Namespace) -> int:
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
+    _check_outputs(args)
     policy = load_policy(args.policy)
     opened = open_dataset(
         args.input,
@@ -186,7 +191,7 @@ def _score(args: argparse.Namespace) -> int:
         )
     if args.format != "table":
         print(report.summary(), file=sys.stderr)
-    _emit(text, args.output)
+    _emit(text, args)
     if args.fail_on_band:
         users = table if args.by == "user" else sender_scores(cube, start=window[0], end=window[1], policy=policy)
         return _alert(users, args.fail_on_band, policy)
@@ -201,15 +206,24 @@ def _alert(by_user, band: str, policy) -> int:
     return alerts.ALERT_EXIT
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)  # atomic: never a half-written result
-    print(f"wrote {output}", file=sys.stderr)
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    """The files a run reads: never to be written over."""
+    return [p for p in (getattr(args, "input", None), getattr(args, "policy", None)) if p is not None]
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output or rejects path that is an input, or cannot be written, before the work."""
+    if getattr(args, "output", None) is not None:
+        check_target(args.output, inputs=_inputs(args))
+    if getattr(args, "rejects", None) is not None:
+        check_target(args.rejects, inputs=_inputs(args), what="rejects file")
+
+
+def _emit(text: str, args: argparse.Namespace) -> None:
+    output = args.output
+    write_text(output or STDOUT, text, inputs=_inputs(args))
+    if output is not None and str(output) != STDOUT:
+        print(f"wrote {output}", file=sys.stderr)
 
 
 def _write_rejects(report: LoadReport, args: argparse.Namespace) -> None:
@@ -217,10 +231,10 @@ def _write_rejects(report: LoadReport, args: argparse.Namespace) -> None:
         return
     target = args.rejects
     if target is None:
-        stem = (args.output.name if args.output else args.input.name).split(".")[0]
-        target = (args.output.parent if args.output else Path.cwd()) / f"{stem}.rejects.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    report.rejects.to_csv(target, index=False)
+        named = args.output if args.output is not None and str(args.output) != STDOUT else args.input
+        folder = args.output.parent if named is args.output else Path.cwd()
+        target = free_name(folder, named.name.split(".")[0], ".rejects.csv", inputs=_inputs(args))
+    write_text(target, to_csv(report.rejects), inputs=_inputs(args), what="rejects file")
     print(
         f"senderscore: {report.rows_rejected:,} bad row(s) skipped; each with its reason in {target}", file=sys.stderr
     )
@@ -234,6 +248,7 @@ def _report(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     if args.fail_on_band:
         alerts.check_band(args.fail_on_band, policy)  # a typo fails before the long run
+    check_target(args.output_dir / "report.html", what="report")  # an unwritable place fails before the run
     result = run_report(
         args.input,
         start_date=args.start,
@@ -260,6 +275,7 @@ def _evidence(args: argparse.Namespace):
 
     policy = load_policy(args.policy)
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
+    _check_outputs(args)
     opened = open_dataset(args.input, engine=args.engine, policy=policy, encoding=args.encoding, verbose=args.verbose)
     users = [u.strip() for u in args.users.split(",") if u.strip()]
     cube = select_users(cube_of(opened, date_field=args.date_field), users)
@@ -276,7 +292,7 @@ def _recommend(args: argparse.Namespace) -> int:
         text = json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False, default=str) + "\n"
     else:
         text = render_findings(findings)
-    _emit(text, args.output)
+    _emit(text, args)
     return 0
 
 
@@ -284,7 +300,7 @@ def _suppress(args: argparse.Namespace) -> int:
     from .evidence import suppression_list, to_crm_csv
 
     table = suppression_list(_evidence(args))
-    _emit(to_crm_csv(table), args.output)
+    _emit(to_crm_csv(table), args)
     print(f"{len(table):,} contact(s) to exclude", file=sys.stderr)
     return 0
 
@@ -306,6 +322,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    check_target(args.output, what="sample")
     path = write_sample(args.output, rows=args.rows, seed=args.seed)
     print(f"wrote {path} ({args.rows:,} enrollments, seed {args.seed})", file=sys.stderr)
     return 0

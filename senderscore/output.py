@@ -5,24 +5,50 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 
 import pandas as pd
 
 from .load import LoadReport
 from .policy import Policy
-from .scores import METRICS
 
-RATE_COLUMNS = [c for c in METRICS if "rate" in c]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def neutralise(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would run as a formula with ``'``.
+
+    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-1+2"), neutralise("ok"), neutralise(3)
+    ('\\'=HYPERLINK("http://x")', "'-1+2", 'ok', 3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def printable(text: object) -> str:
+    """Text for a terminal: control characters (escape sequences, bells, carriage returns) as ``?``.
+
+    >>> printable("Eve\\x1b[31m red")
+    'Eve?[31m red'
+    """
+    return CONTROL.sub("?", str(text))
 
 
 def to_csv(table: pd.DataFrame) -> str:
-    """CSV text: rates as fractions, booleans ``true``/``false``, undefined values empty."""
+    """CSV text, safe to open in a spreadsheet: rates as fractions, booleans ``true``/``false``,
+    undefined values empty, and every text cell that a spreadsheet would run as a formula
+    (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) prefixed with ``'``; numbers stay numbers."""
     frame = table.copy()
     for column in frame.columns:
-        if pd.api.types.is_bool_dtype(frame[column].dtype):
+        dtype = frame[column].dtype
+        if pd.api.types.is_bool_dtype(dtype):
             frame[column] = frame[column].map({True: "true", False: "false"})
-        elif pd.api.types.is_datetime64_any_dtype(frame[column].dtype):
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
             frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+        elif not pd.api.types.is_numeric_dtype(dtype):
+            frame[column] = frame[column].map(neutralise).astype(object)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, na_rep="", lineterminator="\n")
     return buffer.getvalue()
@@ -76,6 +102,7 @@ def to_terminal(table: pd.DataFrame, *, by: str, policy: Policy) -> str:
                 row["band"] + mark,
             ]
         )
+        lines[-1] = [printable(cell) for cell in lines[-1]]
     widths = [max(len(h), *(len(r[i]) for r in lines)) if lines else len(h) for i, h in enumerate(headers)]
     numeric = set(range(len(headers) - 6, len(headers) - 1))
 

@@ -17,6 +17,7 @@ policy ``v1``:
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -82,17 +83,45 @@ class Policy:
     source: str = field(default="built-in", compare=False)
 
     def __post_init__(self) -> None:
+        for name in ("name", "version", "timezone"):
+            if not isinstance(getattr(self, name), str):
+                raise PolicyError(f'{name} {getattr(self, name)!r}: expected text in quotes, e.g. {name} = "...".')
+        if not isinstance(self.count_account_reply, bool):
+            raise PolicyError(
+                f"count_account_reply {self.count_account_reply!r}: expected true or false (a TOML boolean, no quotes)."
+            )
         for name in ("reply_points", "bounce_points"):
             _check_breakpoints(name, getattr(self, name))
+        top = max(y for _, y in self.reply_points) + max(y for _, y in self.bounce_points)
+        if top > 100:
+            raise PolicyError(f"reply_points and bounce_points can add up to {top:g}; a score must stay within 0-100.")
         scores = [b[1] for b in self.bands]
-        if not self.bands or scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
-            raise PolicyError(f"bands {self.bands!r} must list distinct minimum scores from best to worst.")
-        if not 0 < self.confidence < 1:
+        if (
+            not self.bands
+            or not all(isinstance(n, str) and n.strip() for n, _ in self.bands)
+            or not all(_finite(m) and 0 <= m <= 100 for m in scores)
+            or scores != sorted(scores, reverse=True)
+            or len(set(scores)) != len(scores)
+        ):
+            raise PolicyError(
+                f"bands {self.bands!r}: expected named bands with distinct minimum scores between 0 and 100, "
+                "e.g. Excellent = 85.0, Good = 70.0, Fair = 50.0, Low = 0.0."
+            )
+        if not (_finite(self.confidence) and 0 < self.confidence < 1):
             raise PolicyError(f"confidence {self.confidence!r} must be between 0 and 1, e.g. 0.95.")
         for name in ("min_ended_user", "min_ended_sequence"):
-            if int(getattr(self, name)) < 1:
-                raise PolicyError(f"{name} {getattr(self, name)!r} must be a whole number >= 1.")
-        check_timezone(self.timezone)
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise PolicyError(f"{name} {value!r} must be a whole number >= 1, e.g. 100.")
+        low, high = self.reply_good
+        if not (_finite(low) and _finite(high) and 0 <= low < high <= 1):
+            raise PolicyError(f"reply_good {self.reply_good!r}: expected [low, high] with 0 <= low < high <= 1.")
+        if not (_finite(self.bounce_good_max) and 0 <= self.bounce_good_max <= 1):
+            raise PolicyError(f"bounce_good_max {self.bounce_good_max!r}: expected a rate between 0 and 1, e.g. 0.03.")
+        try:
+            check_timezone(self.timezone)
+        except InputError as exc:
+            raise PolicyError(f"timezone: {exc}") from None
 
     # -- scoring ---------------------------------------------------------------------------
     def reply_points_for(self, rate: np.ndarray) -> np.ndarray:
@@ -124,6 +153,10 @@ class Policy:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise PolicyError(f"{path}: no such policy file.") from None
+        except IsADirectoryError:
+            raise PolicyError(f"{path}: is a folder; pass the policy .toml file inside it.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"{path}: cannot read the policy ({exc}); save it as UTF-8 text.") from None
         except tomllib.TOMLDecodeError as exc:
             raise PolicyError(f"{path}: not valid TOML ({exc}).") from None
         return cls.from_dict(data, source=str(path))
@@ -152,19 +185,25 @@ class Policy:
             if "reply_good" in kwargs:
                 low, high = kwargs["reply_good"]
                 kwargs["reply_good"] = (float(low), float(high))
+            for key in ("confidence", "bounce_good_max"):
+                if key in kwargs and not isinstance(kwargs[key], bool):
+                    kwargs[key] = float(kwargs[key])
+            for key in ("min_ended_user", "min_ended_sequence"):  # 100.0 is a whole number; 1.5 is not
+                if isinstance(kwargs.get(key), float) and kwargs[key].is_integer():
+                    kwargs[key] = int(kwargs[key])
         except (TypeError, ValueError) as exc:
             raise PolicyError(f"{source}: malformed value ({exc}); see `senderscore policy` for the format.") from None
         return cls(**kwargs, source=source)
 
     def to_toml(self) -> str:
         """The policy as TOML text that :meth:`from_toml` reads back unchanged."""
-        lines = [f"# scoring policy {self.name} {self.version}"]
+        lines = ["# senderscore scoring policy: edit, then pass it with --policy FILE"]
         for key, value in asdict(self).items():
             if key in ("source", "bands"):
                 continue
             lines.append(f"{key} = {_toml_value(value)}")
         lines.append("\n[bands]")
-        lines += [f"{name} = {minimum!r}" for name, minimum in self.bands]
+        lines += [f"{_toml_value(name)} = {minimum!r}" for name, minimum in self.bands]
         return "\n".join(lines) + "\n"
 
     def describe(self) -> str:
@@ -188,20 +227,40 @@ def _curve(points: Breakpoints, rate: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(rate), 0.0, out)
 
 
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_breakpoints(name: str, points: Breakpoints) -> None:
     xs = [p[0] for p in points]
-    if len(points) < 2 or xs != sorted(xs) or len(set(xs)) != len(xs) or not all(0 <= x <= 1 for x in xs):
+    ys = [p[1] for p in points]
+    if (
+        len(points) < 2
+        or not all(_finite(v) for v in (*xs, *ys))
+        or xs != sorted(xs)
+        or len(set(xs)) != len(xs)
+        or not all(0 <= x <= 1 for x in xs)
+        or not all(0 <= y <= 100 for y in ys)
+    ):
         raise PolicyError(
             f"{name} {points!r}: expected at least two [rate, points] pairs with rates rising "
-            "from 0 to 1, e.g. [[0.0, 0.0], [0.07, 35.0], [0.13, 50.0]]."
+            "from 0 to 1 and points between 0 and 100, e.g. [[0.0, 0.0], [0.07, 35.0], [0.13, 50.0]]."
         )
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: backslash, quote and every control character (DEL too) escaped."""
+    escaped = "".join(
+        f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else "\\" + c if c in '"\\' else c for c in text
+    )
+    return f'"{escaped}"'
 
 
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        return _toml_string(value)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)

@@ -21,6 +21,7 @@ from nbconvert import HTMLExporter
 
 from . import paths
 from .errors import InputError, ReportError
+from .files import write_text
 from .load.dates import parse_window
 from .notebook import facts
 from .paths import resolve_input
@@ -144,13 +145,5 @@ def export_html(notebook: nbformat.NotebookNode) -> str:
 
 
 def _atomic_write(target: Path, text: str) -> Path:
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(target, text, what="report")
     return target

@@ -19,7 +19,7 @@ from senderscore.evidence import (
     to_crm_csv,
     typo_of,
 )
-from senderscore.evidence.cleanup import neutralise
+from senderscore.output import neutralise
 from senderscore.trends import trend_table
 
 

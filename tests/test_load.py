@@ -308,3 +308,24 @@ def test_fast_csv_reader_steps_aside_when_lines_are_not_rows(tmp_path, text):
     from senderscore.load import read
 
     assert read._read_csv_arrow(write_csv(tmp_path / "in.csv", text)) is None
+
+
+def test_an_unclosed_quote_stops_the_load_at_its_line(cli, tmp_path):
+    lines = [GOOD.replace("1,", f"{i},", 1).rstrip("\n") + "\n" for i in range(1, 101)]
+    lines[9] = lines[9].replace(",s1,", ',"s1,', 1)  # the quote swallows the 90 lines after it
+    path = write_csv(tmp_path / "in.csv", HEADER + "".join(lines))
+    err = bad(cli, path)
+    assert "line 11:" in err and "not closed" in err
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
+def test_any_line_ending_is_read_or_a_clear_message(cli, tmp_path, ending, engine):
+    rows_ = [GOOD.replace("1,", f"{i},", 1).rstrip("\n") for i in range(1, 6)]
+    path = tmp_path / "in.csv"
+    path.write_bytes(ending.join([HEADER.rstrip("\n"), *rows_, ""]).encode())
+    code, out, err = cli("score", path, "--engine", engine)
+    if engine == "polars" and ending == "\r":
+        assert code == 2 and "lone carriage return" in err and "--engine duckdb" in err
+    else:
+        assert code == 0 and "5 rows read, 5 used" in out, err

@@ -6,22 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..output import to_csv
 from .domains import mask_email
 from .facts import NEVER_ENGAGED_MIN, Evidence
 
 COLUMNS = ["contact_id", "contact_email", "reasons", "last_enrolled_at", "enrollments", "sequences", "users"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Prefix a cell that a spreadsheet would run as a formula with ``'``.
-
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-1+2"), neutralise("ok"), neutralise(3)
-    ('\\'=HYPERLINK("http://x")', "'-1+2", 'ok', 3)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def suppression_list(ev: Evidence, *, mask: bool = False) -> pd.DataFrame:
@@ -88,4 +77,4 @@ def _joined(pairs: pd.DataFrame, key: str, name: object) -> pd.Series:
 
 def to_crm_csv(table: pd.DataFrame) -> str:
     """CSV text for a CRM import, every text cell neutralised against formula injection."""
-    return table.map(neutralise).to_csv(index=False, lineterminator="\n")
+    return to_csv(table)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..output import percent
+from ..output import percent, printable
 from ..scores import score_table, sender_scores
 from .facts import SUMS, Evidence
 
@@ -48,12 +48,18 @@ class Finding:
     band_after: str = ""
 
     @property
+    def score_change(self) -> float | None:
+        """Points gained (+) or lost (-) by acting on the finding; None without a score effect."""
+        if self.score_before is None or self.score_after is None:
+            return None
+        return round(self.score_after - self.score_before, 1) + 0.0  # + 0.0: no "-0.0"
+
+    @property
     def effect(self) -> str:
         """``'+6.0 points, Fair → Good'``, or '' when the finding has no score effect."""
-        if self.score_before is None or self.score_after is None:
+        if self.score_change is None:
             return ""
-        change = round(self.score_after - self.score_before, 1) + 0.0  # + 0.0: no "-0.0"
-        text = f"{change:+.1f} points"
+        text = f"{self.score_change:+.1f} points"
         return text + (f", {self.band_before} → {self.band_after}" if self.band_before != self.band_after else "")
 
     def to_dict(self) -> dict:
@@ -367,6 +373,7 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
         "metric",
         "summary",
         "effect",
+        "score_change",
         "advice",
         "score_before",
         "score_after",
@@ -374,7 +381,7 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
         "band_after",
         "rows",
     ]
-    records = [{**f.to_dict(), "rows": "; ".join(map(str, f.rows))} for f in findings]
+    records = [{**f.to_dict(), "rows": "; ".join(map(str, f.rows)), "score_change": f.score_change} for f in findings]
     return pd.DataFrame(records, columns=columns)
 
 
@@ -385,10 +392,10 @@ def render_findings(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
         where = f" / {f.sequence_name or f.sequence_id}" if f.sequence_id else ""
-        lines.append(f"[{f.severity.upper()}] {f.user_name}{where} ({f.rule}): {f.summary}")
+        lines.append(printable(f"[{f.severity.upper()}] {f.user_name}{where} ({f.rule}): {f.summary}"))
         if f.effect:
             lines.append(f"    effect: {f.effect}")
-        lines.append(f"    advice: {f.advice}")
+        lines.append(printable(f"    advice: {f.advice}"))
     counts = pd.Series([f.severity for f in findings]).value_counts()
     lines.append("\n" + ", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES))
     return "\n".join(lines) + "\n"

@@ -139,7 +139,7 @@ def _read_csv(path: Path, kind: str, encoding: str) -> RawTable:
                     "first, then one row per enrollment."
                 )
             lines = itertools.chain([first], _bounded_lines(path, text))
-            reader = csv.reader(lines, delimiter=_sniff_delimiter(first))
+            reader = csv.reader(lines, delimiter=_sniff_delimiter(first), strict=True)
             return _records(path, reader)
         except UnicodeDecodeError:
             line, byte = _undecodable(path, kind, codec)
@@ -180,6 +180,23 @@ def _bounded_lines(path: Path, text: io.TextIOBase) -> Iterator[str]:
         yield line
 
 
+def _checked(path: Path, reader: Any) -> Iterator[list[str]]:
+    """The reader's records; a malformed one (a quote never closed, text after a closing
+    quote) stops the load naming the line where its record starts: nothing is swallowed."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(
+                f"{path}: line {start}: {exc} (a quoted field is not closed, or text follows its closing "
+                'quote); fix the quoting there: a quote inside a field is written as two quotes ("").'
+            ) from None
+        yield record
+
+
 def _records(path: Path, reader: Any) -> RawTable:
     header = next(reader)
     width = len(header)
@@ -188,7 +205,7 @@ def _records(path: Path, reader: Any) -> RawTable:
     bad: list[Problem] = []
     bad_raw: list[dict] = []
     start = reader.line_num + 1
-    for record in reader:
+    for record in _checked(path, reader):
         if record:  # blank lines are not rows
             if len(record) == width:
                 records.append(record)

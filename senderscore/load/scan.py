@@ -170,6 +170,14 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
 def _polars_file(path: Path, kind: str, encoding: str) -> Dataset:
     import polars as pl
 
+    if kind == "csv":
+        with path.open("rb") as stream:
+            head = stream.read(1 << 16)
+        if b"\r" in head and b"\n" not in head:  # polars splits lines at \n only
+            raise InputError(
+                f"{path}: lines end with a lone carriage return (old Mac style), which the polars engine "
+                "cannot split; use --engine duckdb or --engine pandas (both read it), or save it with \\n endings."
+            )
     try:
         if kind == "parquet":
             frame = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1)
