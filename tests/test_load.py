@@ -184,10 +184,19 @@ def test_unsupported_type_and_missing_file(cli, tmp_path):
     [
         (("--start", "2026-04-01", "--end", "2026-03-01"), "is after end"),
         (("--start", "April 1st"), "is not a date"),
+        (("--start", "2026-01-01garbage"), "is not a date"),
+        (("--end", "2026-13-01"), "is not a date"),
     ],
 )
 def test_bad_window(cli, tmp_path, args, fragment):
     assert fragment in bad(cli, write_csv(tmp_path / "in.csv", HEADER + GOOD), *args)
+
+
+@pytest.mark.parametrize("text", ["2026-03-31", "20260331", "2026-03-31T12:00:00"])
+def test_window_dates_in_every_accepted_form(text):
+    from senderscore.load.dates import parse_date
+
+    assert str(parse_date(text)) == "2026-03-31"
 
 
 def test_strict_lists_twenty_problems_and_counts_the_rest(cli, tmp_path):

@@ -53,8 +53,8 @@ def parse_date(value: object, name: str = "date") -> dt.date | None:
     match = _BASIC_DATE.match(text)
     if match:
         text = "-".join(match.groups())
-    try:
-        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[4] == "-" else dt.date.fromisoformat(text)
+    try:  # the whole text must be a date (or an ISO date and time): '2026-01-01garbage' is not
+        return dt.datetime.fromisoformat(text).date() if len(text) > 10 else dt.date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{name} {value!r} is not a date; expected YYYY-MM-DD, for example '2026-01-31'.") from None
 
