@@ -207,7 +207,7 @@ def high_bounce(ev: Evidence) -> list[Finding]:
     return findings
 
 
-def _reenrolled(ev: Evidence, error: str, rule: str, severity: str, what: str, advice: str) -> list[Finding]:
+def _reenrolled(ev: Evidence, *, error: str, rule: str, severity: str, what: str, advice: str) -> list[Finding]:
     later = ev.reenrolled[error]
     removed = later[later["counted"] & later["user_id"].isin(ev.users.index)].groupby("user_id")[list(SUMS)].sum()
     rescored = ev.rescore(removed)
@@ -240,11 +240,11 @@ def rebounce(ev: Evidence) -> list[Finding]:
     """Contacts enrolled again after a hard bounce."""
     return _reenrolled(
         ev,
-        "BOUNCED",
-        "reenrolled_after_bounce",
-        "high",
-        "a hard bounce",
-        "A hard-bounced address will bounce again: suppress it before enrolling (clean-up list).",
+        error="BOUNCED",
+        rule="reenrolled_after_bounce",
+        severity="high",
+        what="a hard bounce",
+        advice="A hard-bounced address will bounce again: suppress it before enrolling (clean-up list).",
     )
 
 
@@ -252,11 +252,11 @@ def after_unsubscribe(ev: Evidence) -> list[Finding]:
     """Contacts emailed again after unsubscribing: a compliance risk."""
     return _reenrolled(
         ev,
-        "UNSUBSCRIBED",
-        "emailed_after_unsubscribe",
-        "critical",
-        "unsubscribing",
-        "These contacts asked not to be contacted: emailing them again is a compliance risk. "
+        error="UNSUBSCRIBED",
+        rule="emailed_after_unsubscribe",
+        severity="critical",
+        what="unsubscribing",
+        advice="These contacts asked not to be contacted: emailing them again is a compliance risk. "
         "Exclude unsubscribed contacts from every sequence (clean-up list).",
     )
 
