@@ -44,7 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--by", choices=["user", "sequence", "user-sequence"], default="user")
     score.add_argument("--format", choices=["table", "csv", "json"], default="table")
     score.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
-    score.add_argument("--rejects", type=Path, help="with --on-bad-rows skip: where rejected rows go")
     _engine_options(score)
     score.add_argument(
         "--fail-on-band",
@@ -73,14 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(report, verbose=False)
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
-    _input_options(recommend, skip=False)
+    _input_options(recommend)
     _window_options(recommend)
     _engine_options(recommend)
     recommend.add_argument("--format", choices=["table", "csv", "json"], default="table")
     recommend.add_argument("--output", "-o", type=Path)
 
     suppress = commands.add_parser("suppress", help="the clean-up list: contacts to exclude, as CRM-ready CSV")
-    _input_options(suppress, skip=False)
+    _input_options(suppress)
     _window_options(suppress)
     _engine_options(suppress)
     suppress.add_argument("--output", "-o", type=Path, help="CSV file (default: standard output)")
@@ -108,6 +107,9 @@ def _input_options(parser: argparse.ArgumentParser, skip: bool = True) -> None:
             choices=["error", "skip"],
             default="error",
             help="error (default): stop on any bad row; skip: go on, write rejects",
+        )
+        parser.add_argument(
+            "--rejects", type=Path, help="with --on-bad-rows skip: where rejected rows go (default: <name>.rejects.csv)"
         )
 
 
@@ -276,7 +278,15 @@ def _evidence(args: argparse.Namespace):
     policy = load_policy(args.policy)
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
     _check_outputs(args)
-    opened = open_dataset(args.input, engine=args.engine, policy=policy, encoding=args.encoding, verbose=args.verbose)
+    opened = open_dataset(
+        args.input,
+        engine=args.engine,
+        on_bad_rows=args.on_bad_rows,
+        policy=policy,
+        encoding=args.encoding,
+        verbose=args.verbose,
+    )
+    _write_rejects(opened.report, args)
     users = [u.strip() for u in args.users.split(",") if u.strip()]
     cube = select_users(cube_of(opened, date_field=args.date_field), users)
     return gather(opened, start=window[0], end=window[1], policy=policy, cube=cube)

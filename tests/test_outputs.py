@@ -113,3 +113,14 @@ def test_terminal_tables_strip_control_characters(cli, tmp_path):
     hostile().to_csv(source, index=False)
     code, out, _ = cli("score", source, "--on-bad-rows", "skip", "--rejects", tmp_path / "r.csv")
     assert code == 0 and "Eve?[2J?[31m" in out and "\x1b" not in out
+
+
+@pytest.mark.parametrize("command", ["recommend", "suppress"])
+def test_evidence_commands_skip_bad_rows_when_asked(cli, tmp_path, command):
+    source = tmp_path / "in.csv"
+    frame(rows(5, contact_id="a"), rows(1, reply_count="x")).to_csv(source, index=False)
+    code, _, err = cli(command, source)
+    assert code == 2 and "--on-bad-rows skip" in err
+    code, _, err = cli(command, source, "--on-bad-rows", "skip", "--rejects", tmp_path / "r.csv")
+    assert code == 0 and "1 bad row(s) skipped" in err
+    assert pd.read_csv(tmp_path / "r.csv")["reason"].str.contains("reply_count").all()
