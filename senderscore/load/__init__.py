@@ -106,7 +106,13 @@ def open_dataset(
     elif engine not in ENGINES:
         raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}.")
     dataset = open_source(source, engine=engine, encoding=encoding)
-    checked = validate(dataset, zone, on_bad_rows)
+    try:
+        checked = validate(dataset, zone, on_bad_rows)
+    except nw.exceptions.NarwhalsError as exc:  # the engine's reader gave up on the file itself
+        raise InputError(
+            f"{dataset.source}: the {dataset.engine} engine cannot read it ({str(exc).splitlines()[0]}). "
+            "Run `senderscore validate` on it for each line's problem, or use --engine pandas."
+        ) from None
     if checked.problems and on_bad_rows == "error":
         raise InputError(problems_message(dataset.source, checked.problems, dataset.where, checked.counts))
     report = LoadReport(
