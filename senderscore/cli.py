@@ -42,8 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="timestamp the window filters on (default ended_at)",
     )
     score.add_argument("--by", choices=["user", "sequence", "user-sequence"], default="user")
-    score.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    score.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
+    score.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        help="default: from the --output extension (.csv, .json), else table",
+    )
+    score.add_argument("--output", "-o", type=Path, help="write here instead of standard output ('-')")
     _engine_options(score)
     score.add_argument(
         "--fail-on-band",
@@ -75,8 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     _input_options(recommend)
     _window_options(recommend)
     _engine_options(recommend)
-    recommend.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    recommend.add_argument("--output", "-o", type=Path)
+    recommend.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        help="default: from the --output extension (.csv, .json), else table",
+    )
+    recommend.add_argument("--output", "-o", type=Path, help="write here instead of standard output ('-')")
 
     suppress = commands.add_parser("suppress", help="the clean-up list: contacts to exclude, as CRM-ready CSV")
     _input_options(suppress)
@@ -90,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", help="write a seeded sample dataset (CSV or Parquet)")
     sample.add_argument("--rows", type=int, default=8000)
     sample.add_argument("--seed", type=int, default=42)
-    sample.add_argument("--output", "-o", type=Path, default=Path("sample_enrollments.csv"))
+    sample.add_argument(
+        "--output", "-o", type=Path, default=Path("sample_enrollments.csv"), help="a .csv, .csv.gz or .parquet file"
+    )
+    sample.add_argument("--force", action="store_true", help="replace the output file if it exists")
 
     policy = commands.add_parser("policy", help="print the scoring policy as TOML (a template to edit)")
     policy.add_argument("--policy", type=Path, help="a policy TOML file to check and print")
@@ -135,6 +146,9 @@ def _window_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if hasattr(args, "format") and args.format is None:  # score, recommend: the file says what it wants
+        suffix = args.output.suffix.lower() if args.output is not None else ""
+        args.format = {".csv": "csv", ".json": "json"}.get(suffix, "table")
     try:
         commands = {
             "score": _score,
@@ -333,6 +347,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     check_target(args.output, what="sample")
+    if args.output.exists() and not args.force:
+        raise InputError(f"{args.output}: exists; pass --force to replace it, or choose another --output.")
     path = write_sample(args.output, rows=args.rows, seed=args.seed)
     print(f"wrote {path} ({args.rows:,} enrollments, seed {args.seed})", file=sys.stderr)
     return 0

@@ -124,3 +124,20 @@ def test_evidence_commands_skip_bad_rows_when_asked(cli, tmp_path, command):
     code, _, err = cli(command, source, "--on-bad-rows", "skip", "--rejects", tmp_path / "r.csv")
     assert code == 0 and "1 bad row(s) skipped" in err
     assert pd.read_csv(tmp_path / "r.csv")["reason"].str.contains("reply_count").all()
+
+
+def test_the_output_extension_sets_the_format(cli, tmp_path, export):
+    for name, start in (("s.csv", "user_id,"), ("s.json", "{"), ("s.txt", str(export))):
+        code, _, err = cli("score", export, "--output", tmp_path / name)
+        assert code == 0 and (tmp_path / name).read_text().startswith(start), err
+    code, _, _ = cli("score", export, "--output", tmp_path / "t.csv", "--format", "json")
+    assert code == 0 and (tmp_path / "t.csv").read_text().startswith("{")  # an explicit --format wins
+
+
+def test_sample_never_overwrites_without_force(cli, tmp_path):
+    target = tmp_path / "s.csv"
+    target.write_text("mine\n")
+    code, _, err = cli("sample", "--rows", 200, "--output", target)
+    assert code == 2 and "--force" in err and target.read_text() == "mine\n"
+    assert cli("sample", "--rows", 200, "--output", target, "--force")[0] == 0
+    assert target.read_text().startswith("enrollment_id,")
