@@ -8,9 +8,12 @@ Exit codes: 0 success; 2 bad input or usage (one message on stderr, no traceback
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__, alerts
 from .cube import cube_of
@@ -24,12 +27,29 @@ from .sample import write_sample
 from .scores import sender_scores
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a "did you mean" for mistyped commands and choices, and defaults in the help."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'([^']*)'", match.group(2))
+            near = difflib.get_close_matches(match.group(1), choices, n=1)
+            if near:
+                message += f"; did you mean {near[0]!r}?"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="senderscore", description="Sender scores of sales sequences, from HubSpot-shaped enrollment exports."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     score = commands.add_parser("score", help="score users, sequences or user x sequence")
     _input_options(score)
@@ -41,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="ended_at",
         help="timestamp the window filters on (default ended_at)",
     )
-    score.add_argument("--by", choices=["user", "sequence", "user-sequence"], default="user")
+    score.add_argument(
+        "--by", choices=["user", "sequence", "user-sequence"], default="user", help="one row per user, sequence or both"
+    )
     score.add_argument(
         "--format",
         choices=["table", "csv", "json"],
@@ -64,8 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--users", default="", help="comma-separated user ids or names (default: everyone)")
     report.add_argument("--policy", type=Path, help="scoring policy TOML file (default: built-in v1)")
     report.add_argument("--period", choices=["week", "month"], default="month", help="trend granularity")
-    report.add_argument("--output-dir", type=Path, default=Path("reports"))
-    report.add_argument("--format", choices=["html", "ipynb", "both"], default="html")
+    report.add_argument("--output-dir", type=Path, default=Path("reports"), help="where the report files go")
+    report.add_argument(
+        "--format", choices=["html", "ipynb", "both"], default="html", help="the offline HTML, the notebook, or both"
+    )
     report.add_argument(
         "--fail-on-band",
         metavar="BAND",
@@ -96,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     _input_options(validate, skip=False)
 
     sample = commands.add_parser("sample", help="write a seeded sample dataset (CSV or Parquet)")
-    sample.add_argument("--rows", type=int, default=8000)
-    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--rows", type=int, default=8000, help="enrollments to generate (plus a few re-enrollments)")
+    sample.add_argument("--seed", type=int, default=42, help="the random seed: the same seed, the same file")
     sample.add_argument(
         "--output", "-o", type=Path, default=Path("sample_enrollments.csv"), help="a .csv, .csv.gz or .parquet file"
     )

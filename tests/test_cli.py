@@ -130,3 +130,19 @@ def test_checked_in_sample_is_what_the_generator_makes(cli, tmp_path):
 def test_python_dash_m_and_version():
     result = run_module("--version")
     assert result.returncode == 0 and result.stdout.startswith("senderscore ")
+
+
+def test_mistyped_commands_and_choices_get_a_suggestion(cli):
+    code, _, err = cli("scroe", SAMPLE)
+    assert code == 2 and "did you mean 'score'?" in err
+    code, _, err = cli("score", SAMPLE, "--by", "usr")
+    assert code == 2 and "did you mean 'user'?" in err
+
+
+def test_help_shows_defaults(capsys):
+    from senderscore.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    out = capsys.readouterr().out
+    assert "(default: 8000)" in out and "(default: 42)" in out
