@@ -19,7 +19,7 @@ from . import __version__, alerts
 from .cube import cube_of
 from .errors import InputError, ReportError
 from .files import STDOUT, check_target, free_name, write_text
-from .load import LoadReport, load_enrollments, open_dataset
+from .load import LoadReport, Opened, load_enrollments, open_dataset
 from .load.dates import parse_window
 from .output import to_csv, to_json, to_terminal
 from .policy import load_policy
@@ -197,10 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _score(args: argparse.Namespace) -> int:
-    window = parse_window(args.start, args.end)  # before loading: a typo fails fast
+def _open(args: argparse.Namespace, policy: object) -> Opened:
+    """Check the outputs, then read and check the input on its engine; write the rejects."""
     _check_outputs(args)
-    policy = load_policy(args.policy)
     opened = open_dataset(
         args.input,
         engine=args.engine,
@@ -209,8 +208,15 @@ def _score(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         verbose=args.verbose,
     )
+    _write_rejects(opened.report, args)
+    return opened
+
+
+def _score(args: argparse.Namespace) -> int:
+    window = parse_window(args.start, args.end)  # before loading: a typo fails fast
+    policy = load_policy(args.policy)
+    opened = _open(args, policy)
     report = opened.report
-    _write_rejects(report, args)
     cube = cube_of(opened, date_field=args.date_field)
     table = sender_scores(cube, start=window[0], end=window[1], by=args.by, policy=policy)
     meta = {
@@ -315,16 +321,7 @@ def _evidence(args: argparse.Namespace):
 
     policy = load_policy(args.policy)
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
-    _check_outputs(args)
-    opened = open_dataset(
-        args.input,
-        engine=args.engine,
-        on_bad_rows=args.on_bad_rows,
-        policy=policy,
-        encoding=args.encoding,
-        verbose=args.verbose,
-    )
-    _write_rejects(opened.report, args)
+    opened = _open(args, policy)
     users = [u.strip() for u in args.users.split(",") if u.strip()]
     cube = select_users(cube_of(opened, date_field=args.date_field), users)
     return gather(opened, start=window[0], end=window[1], policy=policy, cube=cube)
