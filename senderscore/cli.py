@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--show-emails", action="store_true", help="show contact emails unmasked in the report")
     _engine_options(report, verbose=False)
+    report.add_argument(
+        "--on-bad-rows",
+        choices=["error", "skip"],
+        default="error",
+        help="error: stop on any bad row; skip: report without them (the header says how many), rejects written",
+    )
+    report.add_argument(
+        "--rejects",
+        type=Path,
+        help="with --on-bad-rows skip: where skipped rows go (default: <output-dir>/<input>.rejects.csv)",
+    )
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
     _input_options(recommend)
@@ -295,6 +306,9 @@ def _report(args: argparse.Namespace) -> int:
     if args.fail_on_band:
         alerts.check_band(args.fail_on_band, policy)  # a typo fails before the long run
     check_target(args.output_dir / "report.html", what="report")  # an unwritable place fails before the run
+    stem = args.input.name.split(".")[0]
+    rejects = args.rejects or free_name(args.output_dir, stem, ".rejects.csv", inputs=_inputs(args))
+    check_target(rejects, inputs=_inputs(args), what="rejects file")
     result = run_report(
         args.input,
         start_date=args.start,
@@ -308,6 +322,8 @@ def _report(args: argparse.Namespace) -> int:
         alert_band=args.fail_on_band or "Low",
         show_emails=args.show_emails,
         engine=args.engine,
+        on_bad_rows=args.on_bad_rows,
+        rejects_path=rejects if args.on_bad_rows == "skip" else "",
     )
     for path in (result.html, result.notebook):
         if path is not None:

@@ -16,8 +16,10 @@ from .alerts import at_or_below, check_band
 from .cube import Cube, cube_of, select_users
 from .errors import InputError
 from .evidence import domain_table, gather, recommend, suppression_list
+from .files import write_text
 from .load import LoadReport, open_dataset
 from .load.dates import parse_window
+from .output import to_csv
 from .paths import resolve_input
 from .policy import Policy, load_policy
 from .scores import PERIODS, rollup, score_table, sender_scores, window
@@ -67,6 +69,8 @@ def prepare_report(
     alert_band: str = "",
     show_emails: bool = False,
     engine: str = "auto",
+    on_bad_rows: str = "error",
+    rejects_path: str = "",
 ) -> ReportContext:
     """Load, validate and score everything the report shows.
 
@@ -83,8 +87,10 @@ def prepare_report(
     start, end = parse_window(start_date, end_date)
     policy = load_policy(policy_path or None)
     path = resolve_input(input_path)
-    opened = open_dataset(path, engine=engine, policy=policy)
+    opened = open_dataset(path, engine=engine, policy=policy, on_bad_rows=on_bad_rows)
     load = opened.report
+    if load.rows_rejected and rejects_path:  # a scheduled run goes on; the skipped rows are kept here
+        write_text(Path(rejects_path), to_csv(load.rejects), inputs=[path], what="rejects file")
     cube = select_users(cube_of(opened, date_field=date_field), users)
     start, end = _resolve(cube, start, end)
     by_user = sender_scores(cube, start=start, end=end, by="user", policy=policy)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import pandas as pd
@@ -27,6 +28,7 @@ __all__ = [
     "drilldown",
     "header",
     "methodology",
+    "parameters",
     "prepare",
     "rate_chart",
     "recommendations",
@@ -78,6 +80,12 @@ def facts(notebook: dict) -> dict:
     return {}
 
 
+def parameters(namespace: dict) -> dict:
+    """The arguments of :func:`prepare` taken by name from the notebook's namespace (its
+    parameters cell, as papermill filled it): the one list is :func:`prepare`'s signature."""
+    return {name: namespace[name] for name in inspect.signature(prepare).parameters if name in namespace}
+
+
 def prepare(
     input_path: str = "",
     start_date: str = "",
@@ -89,12 +97,25 @@ def prepare(
     alert_band: str = "",
     show_emails: bool = False,
     engine: str = "auto",
+    on_bad_rows: str = "error",
+    rejects_path: str = "",
 ) -> ReportContext:
     """Compute the report (see :func:`senderscore.context.prepare_report`) and switch charts to
     offline SVG rendering."""
     charts.use_offline_renderer()
     return prepare_report(
-        input_path, start_date, end_date, date_field, policy_path, users, period, alert_band, show_emails, engine
+        input_path=input_path,
+        start_date=start_date,
+        end_date=end_date,
+        date_field=date_field,
+        policy_path=policy_path,
+        users=users,
+        period=period,
+        alert_band=alert_band,
+        show_emails=show_emails,
+        engine=engine,
+        on_bad_rows=on_bad_rows,
+        rejects_path=rejects_path,
     )
 
 

@@ -69,6 +69,8 @@ def run_report(
     alert_band: str = "Low",
     show_emails: bool = False,
     engine: str = "auto",
+    on_bad_rows: str = "error",
+    rejects_path: str | Path = "",
 ) -> ReportResult:
     """Execute the report notebook and write ``sender-score_<start>_<end>.html`` (and/or ``.ipynb``).
 
@@ -90,6 +92,8 @@ def run_report(
         "alert_band": alert_band,
         "show_emails": bool(show_emails),
         "engine": engine,
+        "on_bad_rows": on_bad_rows,
+        "rejects_path": str(Path(rejects_path).resolve()) if rejects_path else "",
     }
     check_parameters(parameters, notebook)
     first, last = parse_window(start_date, end_date)  # bad dates fail before the kernel starts

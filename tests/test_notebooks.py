@@ -28,7 +28,14 @@ def test_report_parameters_are_declared_typed_and_documented():
         "alert_band",
         "show_emails",
         "engine",
+        "on_bad_rows",
+        "rejects_path",
     ]
+    from inspect import signature
+
+    from senderscore.notebook import prepare
+
+    assert set(declared) == set(signature(prepare).parameters) | {"output_dir"}  # every one reaches prepare
     assert declared["users"]["inferred_type_name"] == "list"
     assert all(p["inferred_type_name"] in ("str", "list", "bool") for p in declared.values())
     assert all(p["help"] for p in declared.values())

@@ -144,3 +144,19 @@ def test_relative_paths_mean_the_callers_folder(cli, tmp_path, monkeypatch):
     assert code == 0, err
     (html,) = (tmp_path / "out").glob("*.html")
     assert "Team policy" in html.read_text(encoding="utf-8")
+
+
+def test_a_scheduled_report_can_skip_bad_rows_and_keep_them(cli, tmp_path):
+    source = tmp_path / "in.csv"
+    data = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    bad = data.iloc[:1].assign(enrollment_id="9999999", state="DONE")
+    pd.concat([data, bad]).to_csv(source, index=False)
+    code, _, err = cli("report", source, "--output-dir", tmp_path / "out", "--start", "2026-09-01")
+    assert code == 2 and "--on-bad-rows skip" in err
+    code, _, err = cli("report", source, "--output-dir", tmp_path / "out", "--start", "2026-09-01",
+                       "--on-bad-rows", "skip")  # fmt: skip
+    assert code == 0, err
+    (html,) = (tmp_path / "out").glob("*.html")
+    assert "1 rejected" in html.read_text(encoding="utf-8")
+    rejects = pd.read_csv(tmp_path / "out" / "in.rejects.csv", dtype=str)
+    assert rejects["enrollment_id"].tolist() == ["9999999"] and "state" in rejects.loc[0, "reason"]
