@@ -338,3 +338,13 @@ def test_any_line_ending_is_read_or_a_clear_message(cli, tmp_path, ending, engin
         assert code == 2 and "lone carriage return" in err and "--engine duckdb" in err
     else:
         assert code == 0 and "5 rows read, 5 used" in out, err
+
+
+def test_blank_xlsx_rows_are_skipped_like_blank_csv_lines(tmp_path, cli):
+    data = frame(rows(2), rows(1, state="DONE"))
+    blank = pd.DataFrame([{c: None for c in data.columns}])
+    path = tmp_path / "in.xlsx"
+    pd.concat([data.iloc[:1], blank, data.iloc[1:]], ignore_index=True).to_excel(path, index=False)
+    loaded = load_enrollments(path, on_bad_rows="skip")
+    assert (loaded.report.rows_read, loaded.report.rows_used, loaded.report.rows_rejected) == (3, 2, 1)
+    assert "row 5" in bad(cli, path)  # the DONE row keeps its worksheet row number

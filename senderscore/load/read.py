@@ -284,10 +284,14 @@ def _read_xlsx(path: Path) -> RawTable:
         frame = pd.read_excel(path, dtype=object, keep_default_na=False)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/... for damaged files
         raise InputError(f"{path}: not a readable .xlsx workbook ({exc}). Save it again from Excel.") from None
+    # Worksheet row numbers: header on row 1, data from row 2. Blank rows are not enrollments
+    # (as blank lines in a CSV are not): they are skipped, the others keep their numbers.
+    numbers = np.arange(2, len(frame) + 2)
+    blank = frame.map(lambda v: v is None or (isinstance(v, float) and v != v) or str(v).strip() == "").all(axis=1)
+    frame, numbers = frame[~blank.to_numpy()], numbers[~blank.to_numpy()]
     if frame.empty:
         raise InputError(f"{path}: the first sheet has no rows; expected one row per enrollment.")
-    # Worksheet row numbers: header on row 1, data from row 2.
-    return RawTable(frame.reset_index(drop=True), np.arange(2, len(frame) + 2), str(path), "row")
+    return RawTable(frame.reset_index(drop=True), numbers, str(path), "row")
 
 
 def from_frame(frame: pd.DataFrame, name: str = "DataFrame") -> RawTable:
