@@ -18,7 +18,7 @@ from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, local_day, parse_st
 
 TYPED = "__t_"
 COUNT_PATTERN = r"^[0-9]{1,18}(\.0+)?$"  # ASCII digits only; 18 digits keep every sum inside 64 bits
-COUNT_MESSAGE = "expected a whole number >= 0 (blank means 0)"
+COUNT_MESSAGE = "expected a whole number >= 0 and under 10**18 (blank means 0)"
 
 
 def typed(column: str) -> nw.Expr:
@@ -34,7 +34,7 @@ def _text(raw: nw.Expr, dtype: object) -> nw.Expr:
 
 
 def _count(raw: nw.Expr, dtype: object) -> tuple[nw.Expr, nw.Expr]:
-    """(value, bad) of a count column: blank means 0; anything but a whole number >= 0 is bad."""
+    """(value, bad) of a count column: blank means 0; anything but a whole number in [0, 10**18) is bad."""
     if dtype.is_integer():
         ok = raw.is_null() | ((raw >= 0) & (raw < 10**18))
         return nw.when(ok).then(raw.cast(nw.Int64)).otherwise(0).fill_null(0), ~ok
