@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 
@@ -86,37 +87,12 @@ def parameters(namespace: dict) -> dict:
     return {name: namespace[name] for name in inspect.signature(prepare).parameters if name in namespace}
 
 
-def prepare(
-    input_path: str = "",
-    start_date: str = "",
-    end_date: str = "",
-    date_field: str = "ended_at",
-    policy_path: str = "",
-    users: list | str | None = None,
-    period: str = "month",
-    alert_band: str = "",
-    show_emails: bool = False,
-    engine: str = "auto",
-    on_bad_rows: str = "error",
-    rejects_path: str = "",
-) -> ReportContext:
+@functools.wraps(prepare_report, assigned=(), updated=())  # its signature: the arguments, listed once
+def prepare(*args: object, **kwargs: object) -> ReportContext:
     """Compute the report (see :func:`senderscore.context.prepare_report`) and switch charts to
     offline SVG rendering."""
     charts.use_offline_renderer()
-    return prepare_report(
-        input_path=input_path,
-        start_date=start_date,
-        end_date=end_date,
-        date_field=date_field,
-        policy_path=policy_path,
-        users=users,
-        period=period,
-        alert_band=alert_band,
-        show_emails=show_emails,
-        engine=engine,
-        on_bad_rows=on_bad_rows,
-        rejects_path=rejects_path,
-    )
+    return prepare_report(*args, **kwargs)
 
 
 def score_chart(ctx: ReportContext):

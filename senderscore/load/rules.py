@@ -17,7 +17,7 @@ from .. import schema
 from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, local_day, parse_stages, to_utc
 
 TYPED = "__t_"
-COUNT_PATTERN = r"^[0-9]{1,18}(\.0+)?$"  # ASCII digits only; 18 digits keep every sum inside 64 bits
+COUNT_PATTERN = r"^[0-9]{1,18}(\.0+)?$"  # ASCII digits only; 18 digits keep every value inside 64 bits
 COUNT_MESSAGE = "expected a whole number >= 0 and under 10**18 (blank means 0)"
 
 
