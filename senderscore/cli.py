@@ -165,7 +165,7 @@ def _engine_options(parser: argparse.ArgumentParser, *, verbose: bool = True) ->
         choices=["auto", "pandas", "duckdb", "polars"],
         default="auto",
         help="where rows are checked and grouped (same results on each): auto (default) takes files over "
-        "100 MB to polars (Parquet) or DuckDB (CSV), out of core; pandas otherwise",
+        "100 MB to polars (Parquet, CSV) or DuckDB (.csv.gz, lone-CR CSV), out of core; pandas otherwise",
     )
     if verbose:
         parser.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked")

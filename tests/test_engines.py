@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pandas as pd
 import pytest
 from conftest import HEADER, SAMPLE, bounced, frame, replied, rows, write_csv
@@ -97,8 +99,13 @@ def test_engine_choice(tmp_path, cli, capsys, monkeypatch, files):
     assert pick_engine(SAMPLE) == "pandas"
     monkeypatch.setattr("senderscore.load.scan.AUTO_BYTES", 100)  # the fixtures stand in for large files
     assert pick_engine(files["parquet"], verbose=True) == "polars"
-    assert pick_engine(files["csv"]) == "duckdb"
+    assert pick_engine(files["csv"]) == "polars"
     assert "engine auto -> polars" in capsys.readouterr().err
+    gz = tmp_path / "big.csv.gz"
+    gz.write_bytes(gzip.compress(files["csv"].read_bytes()))
+    lone_cr = tmp_path / "mac.csv"
+    lone_cr.write_bytes(files["csv"].read_bytes().replace(b"\r\n", b"\r").replace(b"\n", b"\r"))
+    assert pick_engine(gz) == pick_engine(lone_cr) == "duckdb"  # gzip streamed; lines split at CR
     monkeypatch.undo()
     with pytest.raises(InputError, match="engine 'spark'"):
         pick_engine(SAMPLE, "spark")
@@ -135,3 +142,35 @@ def test_coarse_cube_gives_the_same_user_tables(start, end):
         sender_scores(coarse, start=start, end=end, period="week"),
         sender_scores(cube, start=start, end=end, period="week"),
     )
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_whitespace_rule_is_the_same_on_every_engine(tmp_path, kind):
+    """ASCII whitespace (space, tab, vertical tab, form feed, CR, LF) is stripped from both ends
+    of a cell; a no-break space is content. Every engine keeps the same ids."""
+    data = frame(
+        rows(2, user_id="\tu1 ", state=" finished\x0b"),
+        rows(1, user_id="u1\x0c", sequence_id=" s9\r\n"),
+        rows(1, user_id="u2\u00a0", enrollment_id=" e99 "),
+    )
+    path = tmp_path / f"spaces.{kind}"
+    if kind == "csv":
+        data.to_csv(path, index=False)
+    else:
+        data.astype(str).to_parquet(path)
+    cubes = {engine: scan_cube(path, engine=engine)[0] for engine in ("pandas", "duckdb", "polars")}
+    assert sorted(cubes["pandas"].counts["user_id"].unique()) == ["u1", "u2\u00a0"]
+    assert set(cubes["pandas"].counts["sequence_id"]) == {"s1", "s9"}
+    for engine in ("duckdb", "polars"):
+        pd.testing.assert_frame_equal(cubes[engine].counts, cubes["pandas"].counts)
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_polars_reads_the_separators_and_bom_pandas_reads(tmp_path, separator):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + tricky().to_csv(index=False, sep=separator).encode())
+    expected, _ = scan_cube(path, engine="pandas")
+    for engine in ("polars", "duckdb"):
+        cube, report = scan_cube(path, engine=engine)
+        pd.testing.assert_frame_equal(cube.counts, expected.counts)
+        assert report.rows_used == 12

@@ -55,8 +55,9 @@ class CleanupFacts:
 
 
 def domain_expr(email: nw.Expr) -> nw.Expr:
-    """The recipient domain: the lower-cased part after the last ``@``; '' where there is none."""
-    text = email.str.strip_chars().str.to_lowercase()
+    """The recipient domain of a typed (stripped) email: the lower-cased part after the last
+    ``@``; '' where there is none."""
+    text = email.str.to_lowercase()
     return nw.when(text.str.contains("@", literal=True)).then(text.str.replace_all(r"^.*@", "")).otherwise(nw.lit(""))
 
 

@@ -115,7 +115,7 @@ def data_bytes(path: Path, *, limit: int) -> int:
     return total
 
 
-def _sniff_delimiter(text: str) -> str:
+def sniff_delimiter(text: str) -> str:
     header = text.split("\n", 1)[0]
     # The header of an enrollment export has several columns: its most frequent separator wins.
     return max((",", ";", "\t"), key=header.count)
@@ -139,7 +139,7 @@ def _read_csv(path: Path, kind: str, encoding: str) -> RawTable:
                     "first, then one row per enrollment."
                 )
             lines = itertools.chain([first], _bounded_lines(path, text))
-            reader = csv.reader(lines, delimiter=_sniff_delimiter(first), strict=True)
+            reader = csv.reader(lines, delimiter=sniff_delimiter(first), strict=True)
             return _records(path, reader)
         except UnicodeDecodeError:
             line, byte = _undecodable(path, kind, codec)
@@ -242,7 +242,7 @@ def _read_csv_arrow(path: Path, kind: str = "csv") -> RawTable | None:
         first = stream.readline(1 << 20)
         newlines = first.count(b"\n") + sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 24), b""))
     try:
-        delimiter = _sniff_delimiter(first.decode("utf-8-sig"))
+        delimiter = sniff_delimiter(first.decode("utf-8-sig"))
         header = next(csv.reader([first.decode("utf-8-sig").rstrip("\r\n")], delimiter=delimiter))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         return None

@@ -15,6 +15,7 @@ import narwhals as nw
 
 from .. import schema
 from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, local_day, parse_stages, to_utc
+from .text import strip
 
 TYPED = "__t_"
 COUNT_PATTERN = r"^[0-9]{1,18}(\.0+)?$"  # ASCII digits only; 18 digits keep every value inside 64 bits
@@ -26,14 +27,14 @@ def typed(column: str) -> nw.Expr:
     return nw.col(TYPED + column)
 
 
-def _text(raw: nw.Expr, dtype: object) -> nw.Expr:
+def _text(raw: nw.Expr, dtype: object, engine: object = None) -> nw.Expr:
     """Cells as stripped text, '' for blanks; whole floats lose their '.0' (ids read by pandas)."""
     if dtype.is_float():
         raw = nw.when(raw % 1 == 0).then(raw.cast(nw.Int64).cast(nw.String)).otherwise(raw.cast(nw.String))
-    return raw.cast(nw.String).str.strip_chars().fill_null("")
+    return strip(raw.cast(nw.String), engine).fill_null("")
 
 
-def _count(raw: nw.Expr, dtype: object) -> tuple[nw.Expr, nw.Expr]:
+def _count(raw: nw.Expr, dtype: object, engine: object = None) -> tuple[nw.Expr, nw.Expr]:
     """(value, bad) of a count column: blank means 0; anything but a whole number in [0, 10**18) is bad."""
     if dtype.is_integer():
         ok = raw.is_null() | ((raw >= 0) & (raw < 10**18))
@@ -41,17 +42,15 @@ def _count(raw: nw.Expr, dtype: object) -> tuple[nw.Expr, nw.Expr]:
     if dtype.is_float():
         ok = raw.is_null() | ((raw >= 0) & (raw < 1e18) & (raw % 1 == 0))
         return nw.when(ok).then(raw.cast(nw.Int64)).otherwise(0).fill_null(0), ~ok.fill_null(False)
-    text = raw.cast(nw.String).str.strip_chars().fill_null("")
+    text = strip(raw.cast(nw.String), engine).fill_null("")
     ok = (text == "") | text.str.contains(COUNT_PATTERN)
     value = nw.when(ok & (text != "")).then(text.str.replace_all(r"\.0+$", "")).otherwise(None).cast(nw.Int64)
     return value.fill_null(0), ~ok
 
 
-def _flag(raw: nw.Expr, dtype: object) -> tuple[nw.Expr, nw.Expr]:
-    """(value, bad) of a yes/no column: true/false/yes/no/y/n/1/0 in any case, blank unknown."""
-    if dtype == nw.Boolean:
-        return raw, nw.lit(False)
-    text = _text(raw, dtype).str.to_uppercase()
+def _flag(text: nw.Expr) -> tuple[nw.Expr, nw.Expr]:
+    """(value, bad) of a yes/no column from its upper-case text (a column of its own, so that no
+    engine recomputes it per use): true/false/yes/no/y/n/1/0 in any case, blank unknown."""
     yes, no = text.is_in(list(schema.TRUE_WORDS)), text.is_in(list(schema.FALSE_WORDS))
     value = nw.when(yes).then(nw.lit(True)).otherwise(nw.when(no).then(nw.lit(False)).otherwise(None))
     return value.cast(nw.Boolean), ~(yes | no | (text == ""))
@@ -70,36 +69,53 @@ class Span:
         return self.low, self.high
 
 
-def timestamp_stages(schema_: dict[str, object]) -> Stages:
-    """The parse stages of every timestamp column present (before any zone is applied)."""
+def timestamp_stages(schema_: dict[str, object], engine: object = None) -> Stages:
+    """The parse stages of every timestamp column present (before any zone is applied), as
+    ``engine`` (the frame's narwhals Implementation) computes them fastest."""
     stages: Stages = []
     for column in schema.TIMESTAMP_COLUMNS:
         if column in schema_:
-            for level, stage in enumerate(parse_stages(nw.col(column), schema_[column], f"__{column}")):
+            for level, stage in enumerate(parse_stages(nw.col(column), schema_[column], f"__{column}", engine)):
                 if level == len(stages):
                     stages.append({})
                 stages[level].update(stage)
     return stages
 
 
-def typed_stages(schema_: dict[str, object], span: Span) -> Stages:
-    """Raw canonical columns -> typed ``__t_<column>`` columns and ``__bad_<column>`` flags."""
-    stages = timestamp_stages(schema_)
+def typed_stages(
+    schema_: dict[str, object], span: Span, engine: object = None, plain: frozenset[str] = frozenset()
+) -> Stages:
+    """Raw canonical columns -> typed ``__t_<column>`` columns and ``__bad_<column>`` flags.
+
+    ``plain`` names text columns whose every cell is known to be already in typed form (see
+    :func:`cleaned`): their typed value is the cell itself, blanks as '', without the string work.
+    """
+    stages = timestamp_stages(schema_, engine)
     last: dict[str, nw.Expr] = {}
     for column in schema.ID_COLUMNS + schema.TEXT_COLUMNS:
-        if column in schema_:
-            last[TYPED + column] = _text(nw.col(column), schema_[column])
+        if column in plain:
+            last[TYPED + column] = nw.col(column).fill_null("")
+        elif column in schema_:
+            last[TYPED + column] = _text(nw.col(column), schema_[column], engine)
     for column in schema.ENUMS:
         raw = nw.col(column) if column in schema_ else nw.lit("")
-        last[TYPED + column] = _text(raw, schema_.get(column, nw.String)).str.to_uppercase()
+        if column in plain:
+            last[TYPED + column] = raw.fill_null("")
+        else:
+            last[TYPED + column] = _text(raw, schema_.get(column, nw.String), engine).str.to_uppercase()
     for column in schema.COUNT_COLUMNS:
         if column in schema_:
-            last[TYPED + column], last[f"__bad_{column}"] = _count(nw.col(column), schema_[column])
+            last[TYPED + column], last[f"__bad_{column}"] = _count(nw.col(column), schema_[column], engine)
         elif column == "reply_count":
             last[TYPED + column] = nw.lit(0).cast(nw.Int64)
+    words: dict[str, nw.Expr] = {}
     for column in schema.FLAG_COLUMNS:
-        if column in schema_:
-            last[TYPED + column], last[f"__bad_{column}"] = _flag(nw.col(column), schema_[column])
+        if column in schema_ and schema_[column] == nw.Boolean:
+            last[TYPED + column], last[f"__bad_{column}"] = nw.col(column), nw.lit(False)
+        elif column in schema_:
+            words[f"__text_{column}"] = _text(nw.col(column), schema_[column], engine).str.to_uppercase()
+            last[TYPED + column], last[f"__bad_{column}"] = _flag(nw.col(f"__text_{column}"))
+    stages.append(words)
     utc: dict[str, nw.Expr] = {}
     for column in schema.TIMESTAMP_COLUMNS:
         if column in schema_:
@@ -112,6 +128,13 @@ def typed_stages(schema_: dict[str, object], span: Span) -> Stages:
     }
     stages.append(days)
     return stages
+
+
+def cleaned(schema_: dict[str, object]) -> dict[str, nw.Expr]:
+    """Per checked text column (ids, enums) read as text: how many cells typing changes
+    (stripped, upper-cased). A column where none changes can skip that work in later passes."""
+    columns = [c for c in (*schema.ID_COLUMNS, *schema.ENUMS) if schema_.get(c) == nw.String]
+    return {c: (typed(c) != nw.col(c)).fill_null(False).cast(nw.Int64).sum() for c in columns}
 
 
 def in_range(column: str) -> nw.Expr:

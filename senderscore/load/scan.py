@@ -19,7 +19,7 @@ import narwhals as nw
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .read import RawTable, checked_kind, data_bytes, file_kind, from_frame, map_columns, read_source
+from .read import RawTable, checked_kind, data_bytes, file_kind, from_frame, map_columns, read_source, sniff_delimiter
 
 ENGINES = ("auto", "pandas", "duckdb", "polars")
 DUCKDB_MEMORY = "1GB"
@@ -44,8 +44,8 @@ class Dataset:
 
 def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
     """The engine to use. ``auto``: pandas up to 100 MB of data (uncompressed, for ``.csv.gz``);
-    above, polars for Parquet (the faster scan on 2 cores, measured in benchmarks/) and DuckDB
-    for CSV (out of core, gzip streamed)."""
+    above, polars for Parquet and CSV (the fastest scan on 2 cores, measured in benchmarks/),
+    DuckDB for ``.csv.gz`` (gzip streamed) and for CSV with lone carriage-return line ends."""
     if engine not in ENGINES:
         raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}.")
     if engine == "auto":
@@ -53,8 +53,8 @@ def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, 
         limit = AUTO_BYTES if threshold is None else threshold
         size = data_bytes(path, limit=limit) if path.is_file() else 0
         engine = "pandas"
-        if size > limit:
-            engine = "polars" if file_kind(path) == "parquet" else "duckdb"
+        if size > limit:  # DuckDB streams gzip and splits lone-CR lines, which polars cannot
+            engine = "duckdb" if file_kind(path) == "csv.gz" or _lone_cr(path) else "polars"
         if verbose:
             more = "+" if size > limit and file_kind(path) == "csv.gz" else ""  # counted only up to the limit
             print(f"senderscore: engine auto -> {engine} ({size / 1e6:.0f}{more} MB of data)", file=sys.stderr)
@@ -170,19 +170,19 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
 def _polars_file(path: Path, kind: str, encoding: str) -> Dataset:
     import polars as pl
 
-    if kind == "csv":
-        with path.open("rb") as stream:
-            head = stream.read(1 << 16)
-        if b"\r" in head and b"\n" not in head:  # polars splits lines at \n only
-            raise InputError(
-                f"{path}: lines end with a lone carriage return (old Mac style), which the polars engine "
-                "cannot split; use --engine duckdb or --engine pandas (both read it), or save it with \\n endings."
-            )
+    if kind == "csv" and _lone_cr(path):  # polars splits lines at \n only
+        raise InputError(
+            f"{path}: lines end with a lone carriage return (old Mac style), which the polars engine "
+            "cannot split; use --engine duckdb or --engine pandas (both read it), or save it with \\n endings."
+        )
     try:
         if kind == "parquet":
             frame = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1)
         else:
-            frame = pl.scan_csv(path, infer_schema=False, row_index_name=ROW, row_index_offset=1, encoding="utf8")
+            separator = sniff_delimiter(_head(path).decode("utf-8-sig", errors="replace"))
+            frame = pl.scan_csv(
+                path, separator=separator, infer_schema=False, row_index_name=ROW, row_index_offset=1, encoding="utf8"
+            )
         names = [n for n in frame.collect_schema().names() if n != ROW]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path}: polars cannot read it ({str(exc).splitlines()[0]}).") from None
@@ -190,6 +190,19 @@ def _polars_file(path: Path, kind: str, encoding: str) -> Dataset:
     select = [pl.col(o).alias(c) for o, c in mapping.items()] + [pl.col(ROW).cast(pl.Int64)]
     ignored = [c for c in names if c not in mapping]
     return Dataset(nw.from_native(frame.select(select)), str(path), "row", mapping, ignored, "polars")
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        return stream.read(1 << 16)
+
+
+def _lone_cr(path: Path) -> bool:
+    """Whether a plain CSV's lines end with a lone carriage return (judged on its first 64 KB)."""
+    if file_kind(path) != "csv":
+        return False
+    head = _head(path)
+    return b"\r" in head and b"\n" not in head
 
 
 def _from_native(native: Any) -> Dataset:

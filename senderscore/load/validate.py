@@ -18,7 +18,7 @@ import pandas as pd
 from .. import schema
 from ..errors import InputError, Problem
 from .dates import transitions
-from .rules import TYPED, Check, Span, checks_for, timestamp_stages, typed, typed_stages
+from .rules import TYPED, Check, Span, checks_for, cleaned, timestamp_stages, typed, typed_stages
 from .scan import ROW, Dataset
 
 
@@ -45,8 +45,12 @@ class Validated:
 
 
 def collect(query: Any) -> pd.DataFrame:
-    """Run a narwhals query and hand back pandas."""
-    return (query.collect() if isinstance(query, nw.LazyFrame) else query).to_pandas()
+    """Run a narwhals query and hand back pandas. polars runs it on its streaming engine, which
+    reads in batches on every core (faster on these scans, see benchmarks/, and bounded)."""
+    if isinstance(query, nw.LazyFrame):
+        streaming = query.implementation is nw.Implementation.POLARS
+        query = query.collect(engine="streaming") if streaming else query.collect()
+    return query.to_pandas()
 
 
 def apply(frame: Any, stages: list[dict[str, nw.Expr]]) -> Any:
@@ -61,7 +65,7 @@ def zone_span(frame: Any, columns: dict[str, object], zone: str) -> Span:
     for zones that have transitions at all (UTC has none)."""
     if not transitions(zone, *Span(zone).bounds):
         return Span(zone)
-    stages = timestamp_stages(columns)
+    stages = timestamp_stages(columns, frame.implementation)
     present = [c for c in schema.TIMESTAMP_COLUMNS if c in columns]
     values = [nw.col(f"__{c}_value") for c in present]
     limits = collect(
@@ -79,11 +83,13 @@ def zone_span(frame: Any, columns: dict[str, object], zone: str) -> Span:
     return Span(zone, low, high)
 
 
-def staged(dataset: Dataset, zone: str) -> tuple[Any, Span, list[Check]]:
+def staged(
+    dataset: Dataset, zone: str, *, span: Span | None = None, plain: frozenset[str] = frozenset()
+) -> tuple[Any, Span, list[Check]]:
     """The dataset with every typed column and check flag ``__check_<i>`` added."""
     columns = dict(dataset.frame.collect_schema())
-    span = zone_span(dataset.frame, columns, zone)
-    frame = apply(dataset.frame, typed_stages(columns, span))
+    span = span or zone_span(dataset.frame, columns, zone)
+    frame = apply(dataset.frame, typed_stages(columns, span, dataset.frame.implementation, plain))
     checks = checks_for(list(columns))
     frame = frame.with_columns(**{f"__check_{i}": c.test().fill_null(True) for i, c in enumerate(checks)})
     return frame, span, checks
@@ -100,7 +106,7 @@ def typed_rows(enrollments: pd.DataFrame, zone: str) -> tuple[Any, Span]:
     dataset = _from_raw(RawTable(table.reset_index(drop=True), positions, "enrollments", "row"), "pandas")
     columns = dict(dataset.frame.collect_schema())
     span = zone_span(dataset.frame, columns, zone)
-    return apply(dataset.frame, typed_stages(columns, span)), span
+    return apply(dataset.frame, typed_stages(columns, span, dataset.frame.implementation)), span
 
 
 def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validated:
@@ -109,6 +115,8 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
     flags = [f"__check_{i}" for i in range(len(checks))]
     aggregates = [nw.len().alias("rows"), typed("enrollment_id").n_unique().alias("ids")]
     aggregates += [nw.col(f).cast(nw.Int64).sum().alias(f) for f in flags]
+    changed = cleaned(dict(dataset.frame.collect_schema()))
+    aggregates += [count.alias(f"__changed_{c}") for c, count in changed.items()]
     if "ended_at" not in dataset.mapping.values():
         aggregates.append(typed("state").is_in(list(schema.ENDED_STATES)).cast(nw.Int64).sum().alias("ended"))
     totals = collect(frame.select(*aggregates)).iloc[0]
@@ -119,6 +127,9 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
             'but no ended_at column; add ended_at (HubSpot: hs_ended_at, "Ended at").'
         )
     counts = {checks[i].reason: int(totals[f] or 0) for i, f in enumerate(flags) if int(totals[f] or 0)}
+    plain = frozenset(c for c in changed if not int(totals[f"__changed_{c}"] or 0))
+    if plain:  # the later passes (cube, names, evidence) skip string work that changes nothing
+        frame = staged(dataset, zone, span=span, plain=plain)[0]
     rows = int(totals["rows"]) + len(dataset.read_problems)
     empty = pd.DataFrame(columns=[dataset.where, *dataset.mapping, "reason"])
     result = Validated(frame, dataset, span, rows, 0, rejects=empty, counts=counts)
