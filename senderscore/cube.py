@@ -16,7 +16,7 @@ import pandas as pd
 from . import schema
 from .errors import InputError
 from .load import Opened
-from .load.rules import TYPED, typed
+from .load.rules import TYPED, text_cells, typed
 from .load.validate import collect, typed_rows
 from .policy import Policy, load_policy
 
@@ -180,7 +180,12 @@ def _finish(counts: pd.DataFrame, engagement: list[str]) -> pd.DataFrame:
 
 def _names(rows: Any, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
     """One value of each name column per id: the greatest non-blank one (any engine picks the same)."""
-    present = [c for c in columns if TYPED + c in rows.collect_schema().names()]
-    query = rows.group_by(typed(key).alias(key)).agg(*[typed(c).max().alias(c) for c in present])
+    schema_ = rows.collect_schema()
+    present = [c for c in columns if TYPED + c in schema_]
+    # Distinct (id, names as read) first: the typing then runs on a few rows per id, not on all.
+    distinct = rows.group_by(typed(key).alias(key), *present).agg(nw.len().alias("__n"))
+    cells = {c: text_cells(c, schema_[c], rows.implementation) for c in present}
+    distinct = distinct.with_columns(**cells) if cells else distinct
+    query = distinct.group_by(key).agg(*[nw.col(c).max() for c in present])
     table = collect(query)
     return table.sort_values(key, kind="stable").reset_index(drop=True)[[key, *present]].astype(str)

@@ -174,3 +174,19 @@ def test_polars_reads_the_separators_and_bom_pandas_reads(tmp_path, separator):
         cube, report = scan_cube(path, engine=engine)
         pd.testing.assert_frame_equal(cube.counts, expected.counts)
         assert report.rows_used == 12
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
+def test_a_hash_collision_in_the_duplicate_test_changes_nothing(files, monkeypatch, engine):
+    """The one-pass duplicate test counts distinct id hashes; a collision (simulated: every row
+    gets the same hash) sends the file to the exact test, which finds no repeat."""
+    import importlib
+
+    import narwhals as nw
+
+    validate = importlib.import_module("senderscore.load.validate")
+    expected, _ = scan_cube(files["csv"], engine=engine)
+    monkeypatch.setattr(validate, "with_id_key", lambda frame: frame.with_columns(nw.lit(1).alias(validate.ID_KEY)))
+    cube, report = scan_cube(files["csv"], engine=engine)
+    pd.testing.assert_frame_equal(cube.counts, expected.counts)
+    assert (report.rows_read, report.rows_used, report.rows_rejected, report.duplicates_collapsed) == (12, 12, 0, 0)

@@ -34,6 +34,11 @@ def _text(raw: nw.Expr, dtype: object, engine: object = None) -> nw.Expr:
     return strip(raw.cast(nw.String), engine).fill_null("")
 
 
+def text_cells(column: str, dtype: object, engine: object = None) -> nw.Expr:
+    """The typed value of a text column that is not checked (names, emails): see :func:`_text`."""
+    return _text(nw.col(column), dtype, engine)
+
+
 def _count(raw: nw.Expr, dtype: object, engine: object = None) -> tuple[nw.Expr, nw.Expr]:
     """(value, bad) of a count column: blank means 0; anything but a whole number in [0, 10**18) is bad."""
     if dtype.is_integer():
@@ -96,7 +101,7 @@ def typed_stages(
         if column in plain:
             last[TYPED + column] = nw.col(column).fill_null("")
         elif column in schema_:
-            last[TYPED + column] = _text(nw.col(column), schema_[column], engine)
+            last[TYPED + column] = text_cells(column, schema_[column], engine)
     for column in schema.ENUMS:
         raw = nw.col(column) if column in schema_ else nw.lit("")
         if column in plain:
