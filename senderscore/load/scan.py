@@ -40,6 +40,7 @@ class Dataset:
     read_problems: list[Problem] = field(default_factory=list)
     read_rejects: list[dict] = field(default_factory=list)
     keep: Any = None  # the DuckDB connection behind ``frame``, alive as long as the dataset
+    stored: bool = False  # the rows sit in the engine's own table (a parsed CSV), not in the file
 
 
 def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
@@ -164,7 +165,8 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
         ) from None
     con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
     ignored = [c for c in names if c not in mapping]
-    return Dataset(nw.from_native(con.table("enrollments")), str(path), "row", mapping, ignored, "duckdb", keep=con)
+    frame = nw.from_native(con.table("enrollments"))
+    return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con, stored=kind != "parquet")
 
 
 def _polars_file(path: Path, kind: str, encoding: str) -> Dataset:
