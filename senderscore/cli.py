@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     _input_options(validate, skip=False)
 
     sample = commands.add_parser("sample", help="write a seeded sample dataset (CSV or Parquet)")
-    sample.add_argument("--rows", type=int, default=8000, help="enrollments to generate (plus a few re-enrollments)")
+    sample.add_argument("--rows", type=int, default=8024, help="enrollments to write, re-enrollments included")
     sample.add_argument("--seed", type=int, default=42, help="the random seed: the same seed, the same file")
     sample.add_argument(
         "--output", "-o", type=Path, default=Path("sample_enrollments.csv"), help="a .csv, .csv.gz or .parquet file"

@@ -120,22 +120,24 @@ OTHER_OUTCOMES = [
 ]
 
 
-def generate_sample(rows: int = 8000, seed: int = 42) -> pd.DataFrame:
-    """Generate ``rows`` enrollments (plus a few re-enrollments) reproducibly from ``seed``.
+def generate_sample(rows: int = 8024, seed: int = 42) -> pd.DataFrame:
+    """Generate exactly ``rows`` enrollments, a few of them re-enrollments, reproducibly from ``seed``.
 
     Returns canonical columns with UTC timestamps; :func:`write_sample` writes CSV/Parquet.
 
     >>> frame = generate_sample(rows=1000, seed=3)
-    >>> len(frame) >= 1000, bool(frame["state"].isin(["FINISHED", "UNENROLLED", "EXECUTING", "PAUSED"]).all())
-    (True, True)
+    >>> len(frame), bool(frame["state"].isin(["FINISHED", "UNENROLLED", "EXECUTING", "PAUSED"]).all())
+    (1000, True)
     """
     if int(rows) < 100:
         raise InputError(f"rows {rows!r}: the sample needs at least 100 rows.")
+    rows = int(rows)
     rng = np.random.default_rng(seed)
-    users = _users(rng, max(15, rows // 20_000))
-    sequences = _sequences(rng, max(30, rows // 5_000))
-    frame = _fresh_after_bounce(_enrollments(rng, int(rows), users, sequences))
-    frame = pd.concat([frame, _reenrollments(rng, frame, users, sequences)], ignore_index=True)
+    base = int(rows // (1 + BOUNCED_SHARE + UNSUBSCRIBED_SHARE))  # the first rows, then the re-enrollments
+    users = _users(rng, max(15, base // 20_000))
+    sequences = _sequences(rng, max(30, base // 5_000))
+    frame = _fresh_after_bounce(_enrollments(rng, base, users, sequences))
+    frame = pd.concat([frame, _reenrollments(rng, frame, users, sequences, rows - base)], ignore_index=True)
     frame = frame.sort_values("enrolled_at", kind="stable").reset_index(drop=True)
     frame["enrollment_id"] = (3_000_000_000 + np.arange(len(frame)) * 7 + seed % 7).astype(str)
     # Whether the email used personalisation tokens: drawn last, from its own stream, so every
@@ -340,16 +342,22 @@ def _fresh_after_bounce(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+BOUNCED_SHARE, UNSUBSCRIBED_SHARE = 0.002, 0.001  # re-enrollments, as shares of the first rows
+
+
 def _reenrollments(
-    rng: np.random.Generator, frame: pd.DataFrame, users: pd.DataFrame, seqs: pd.DataFrame
+    rng: np.random.Generator, frame: pd.DataFrame, users: pd.DataFrame, seqs: pd.DataFrame, total: int
 ) -> pd.DataFrame:
-    """Contacts enrolled again after a hard bounce or after unsubscribing: what clean-up must find."""
+    """``total`` contacts enrolled again after a hard bounce or after unsubscribing: what clean-up
+    must find. A small sample with too few such contacts re-enrolls some twice, or (none at all)
+    re-enrolls other early contacts, so that the sample always has the rows asked for."""
     early = frame["ended_at"] < END - pd.Timedelta(days=60)
+    bounced = round(total * BOUNCED_SHARE / (BOUNCED_SHARE + UNSUBSCRIBED_SHARE))
     parts = []
-    for error, share, bounce_again in (("BOUNCED", 0.002, 0.8), ("UNSUBSCRIBED", 0.001, 0.0)):
+    for error, k, bounce_again in (("BOUNCED", bounced, 0.8), ("UNSUBSCRIBED", total - bounced, 0.0)):
         pool = frame.index[early & (frame["step_error_type"] == error)]
-        k = min(len(pool), max(3, int(len(frame) * share)))
-        picked = frame.loc[rng.choice(pool, k, replace=False)]
+        pool = pool if len(pool) else frame.index[early] if early.any() else frame.index
+        picked = frame.loc[rng.choice(pool, k, replace=len(pool) < k)]
         later = picked["ended_at"] + pd.to_timedelta(rng.integers(10, 50, k), unit="D")
         parts.append(
             pd.DataFrame(
@@ -368,7 +376,7 @@ def _reenrollments(
     return _outcomes(rng, pd.concat(parts, ignore_index=True), users, seqs)
 
 
-def write_sample(path: str | Path, rows: int = 8000, seed: int = 42) -> Path:
+def write_sample(path: str | Path, rows: int = 8024, seed: int = 42) -> Path:
     """Write a sample to ``path``: CSV (ISO 8601 UTC timestamps) or Parquet, by extension."""
     path = Path(path)
     frame = generate_sample(rows, seed)

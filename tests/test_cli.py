@@ -116,14 +116,15 @@ def test_sample_is_seeded_and_sized(cli, tmp_path):
     cli("sample", "--rows", 500, "--seed", 7, "--output", b)
     assert a.read_bytes() == b.read_bytes()
     frame = pd.read_csv(a)
-    assert 500 <= len(frame) < 520  # plus a few re-enrollments
-    cli("sample", "--rows", 300, "--output", tmp_path / "c.parquet")
-    assert len(pd.read_parquet(tmp_path / "c.parquet")) >= 300
+    assert len(frame) == 500 and frame["contact_id"].duplicated().any()  # re-enrollments among the 500
+    for rows in (100, 101, 2000, 2007):
+        cli("sample", "--rows", rows, "--seed", rows, "--output", tmp_path / f"{rows}.parquet")
+        assert len(pd.read_parquet(tmp_path / f"{rows}.parquet")) == rows
 
 
 def test_checked_in_sample_is_what_the_generator_makes(cli, tmp_path):
     fresh = tmp_path / "sample.csv"
-    cli("sample", "--rows", 8000, "--seed", 42, "--output", fresh)
+    cli("sample", "--rows", 8024, "--seed", 42, "--output", fresh)
     assert fresh.read_bytes() == SAMPLE.read_bytes()
 
 
@@ -145,4 +146,4 @@ def test_help_shows_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["sample", "--help"])
     out = capsys.readouterr().out
-    assert "(default: 8000)" in out and "(default: 42)" in out
+    assert "(default: 8024)" in out and "(default: 42)" in out
