@@ -1,6 +1,6 @@
 """Writing results without destroying anything: never over an input, atomically, with a message.
 
-Every output the CLI writes goes through :func:`write_text`: ``-`` is standard output; a
+Every output the CLI writes goes through :func:`write_text` or :func:`write_bytes`: ``-`` is standard output; a
 special file (``/dev/null``, ``/dev/stdout``, a pipe) is written directly, never replaced;
 a regular file is written to a temporary file beside it and renamed into place, so a failed
 write leaves neither a half-written result nor a stray temporary file. A target that is one
@@ -13,8 +13,9 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InputError
 
@@ -47,30 +48,38 @@ def check_target(target: Path, *, inputs: Iterable[Path] = (), what: str = "outp
 
 
 def write_text(target: Path | str, text: str, *, inputs: Iterable[Path] = (), what: str = "output") -> None:
-    """Write ``text`` to ``target`` (see the module docstring); filesystem errors become
+    """Write ``text`` (UTF-8) to ``target`` (see the module docstring); filesystem errors become
     :class:`InputError` naming the path and the reason."""
     if str(target) == STDOUT:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    write_bytes(target, lambda stream: stream.write(text.encode("utf-8")), inputs=inputs, what=what)
+
+
+def write_bytes(
+    target: Path | str, writer: Callable[[BinaryIO], object], *, inputs: Iterable[Path] = (), what: str = "output"
+) -> None:
+    """Let ``writer`` write ``target`` through a binary stream: special files in place, regular
+    files atomically (a temporary file beside it, then a rename), errors as :class:`InputError`."""
     target = Path(target)
     check_target(target, inputs=inputs, what=what)
     try:
         if _is_special(target):
-            with target.open("w", encoding="utf-8") as stream:
-                stream.write(text)
+            with target.open("wb") as stream:
+                writer(stream)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic(target, text)
+        _atomic(target, writer)
     except OSError as exc:
         raise InputError(f"{target}: cannot write the {what} ({exc.strerror or exc}).") from None
 
 
-def _atomic(target: Path, text: str) -> None:
+def _atomic(target: Path, writer: Callable[[BinaryIO], object]) -> None:
     handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            writer(stream)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, target)
     except BaseException:

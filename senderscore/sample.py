@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .files import write_bytes
 
 END = pd.Timestamp("2026-10-31T23:59:59", tz="UTC")  # the export's "now": fixed, so runs repeat
 DAYS = 365
@@ -355,6 +356,8 @@ def _reenrollments(
     bounced = round(total * BOUNCED_SHARE / (BOUNCED_SHARE + UNSUBSCRIBED_SHARE))
     parts = []
     for error, k, bounce_again in (("BOUNCED", bounced, 0.8), ("UNSUBSCRIBED", total - bounced, 0.0)):
+        if not k:
+            continue
         pool = frame.index[early & (frame["step_error_type"] == error)]
         pool = pool if len(pool) else frame.index[early] if early.any() else frame.index
         picked = frame.loc[rng.choice(pool, k, replace=len(pool) < k)]
@@ -379,14 +382,17 @@ def _reenrollments(
 def write_sample(path: str | Path, rows: int = 8024, seed: int = 42) -> Path:
     """Write a sample to ``path``: CSV (ISO 8601 UTC timestamps) or Parquet, by extension."""
     path = Path(path)
-    frame = generate_sample(rows, seed)
     name = path.name.lower()
-    if name.endswith(".parquet"):
-        frame.to_parquet(path, index=False)
-    elif name.endswith((".csv", ".csv.gz")):
-        for column in ("enrolled_at", "ended_at"):
-            frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
-        frame.to_csv(path, index=False)
-    else:
+    if not name.endswith((".parquet", ".csv", ".csv.gz")):
         raise InputError(f"{path}: write the sample as .csv, .csv.gz or .parquet.")
+    frame = generate_sample(rows, seed)
+    if name.endswith(".parquet"):
+        write_bytes(path, lambda stream: frame.to_parquet(stream, index=False), what="sample")
+        return path
+    for column in ("enrolled_at", "ended_at"):
+        frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    compression = "gzip" if name.endswith(".gz") else None
+    # mtime=0: a gzip sample is the same bytes on every run, like the CSV.
+    options = {"method": "gzip", "mtime": 0} if compression else None
+    write_bytes(path, lambda stream: frame.to_csv(stream, index=False, compression=options), what="sample")
     return path

@@ -96,7 +96,7 @@ def small_fixture(tmp_path_factory) -> Path:
     """A small export with a user name that must be escaped everywhere it reaches HTML."""
     from senderscore import generate_sample
 
-    frame = generate_sample(rows=600, seed=11)
+    frame = generate_sample(rows=602, seed=11)  # 600 first enrollments, 2 re-enrollments
     first = frame["user_id"].iloc[0]
     frame.loc[frame["user_id"] == first, "user_name"] = TRICKY_NAME
     path = tmp_path_factory.mktemp("fixture") / "small.csv"

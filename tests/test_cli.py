@@ -117,9 +117,10 @@ def test_sample_is_seeded_and_sized(cli, tmp_path):
     assert a.read_bytes() == b.read_bytes()
     frame = pd.read_csv(a)
     assert len(frame) == 500 and frame["contact_id"].duplicated().any()  # re-enrollments among the 500
-    for rows in (100, 101, 2000, 2007):
-        cli("sample", "--rows", rows, "--seed", rows, "--output", tmp_path / f"{rows}.parquet")
-        assert len(pd.read_parquet(tmp_path / f"{rows}.parquet")) == rows
+    for rows, kind in ((100, "csv"), (101, "parquet"), (2000, "csv.gz"), (2007, "parquet")):
+        assert cli("sample", "--rows", rows, "--seed", rows, "--output", tmp_path / f"{rows}.{kind}")[0] == 0
+        read = pd.read_parquet if kind == "parquet" else pd.read_csv
+        assert len(read(tmp_path / f"{rows}.{kind}")) == rows
 
 
 def test_checked_in_sample_is_what_the_generator_makes(cli, tmp_path):

@@ -141,3 +141,25 @@ def test_sample_never_overwrites_without_force(cli, tmp_path):
     assert code == 2 and "--force" in err and target.read_text() == "mine\n"
     assert cli("sample", "--rows", 200, "--output", target, "--force")[0] == 0
     assert target.read_text().startswith("enrollment_id,")
+
+
+def test_a_full_disk_is_a_message_and_keeps_the_old_file(cli, tmp_path, export, monkeypatch):
+    """Writing to a full device: exit 2 naming the path and the reason; an existing output keeps its
+    content and no temporary file is left. (/dev/full answers every write with ENOSPC.)"""
+    code, _, err = cli("score", export, "--output", "/dev/full", "--format", "csv")
+    assert code == 2 and "/dev/full" in err and "No space left on device" in err
+    target = tmp_path / "scores.csv"
+    target.write_text("yesterday's scores\n")
+    real_mkstemp = __import__("tempfile").mkstemp
+
+    def full_disk(*args, **kwargs):  # the temporary file exists, but every write to it fails
+        handle, name = real_mkstemp(*args, **kwargs)
+        os.close(handle)
+        return os.open("/dev/full", os.O_WRONLY), name
+
+    monkeypatch.setattr("senderscore.files.tempfile.mkstemp", full_disk)
+    for command in (["score", export, "--output", target], ["sample", "--output", target, "--force"]):
+        code, _, err = cli(*command)
+        assert code == 2 and str(target) in err and "No space left on device" in err, command
+        assert target.read_text() == "yesterday's scores\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "scores.csv"]

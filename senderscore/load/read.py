@@ -270,10 +270,17 @@ def _read_csv_arrow(path: Path, kind: str = "csv") -> RawTable | None:
 
 
 def _read_parquet(path: Path) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
+        table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise InputError(f"{path}: not a readable Parquet file ({exc}). Export it again.") from None
+    for name in binary_text(path, list(map_columns(table.column_names, str(path)))):
+        index = table.column_names.index(name)
+        table = table.set_column(index, name, table.column(index).cast(pa.string()))
+    frame = table.to_pandas()
     if frame.empty:
         raise InputError(f"{path}: has no rows; expected one row per enrollment.")
     return RawTable(frame.reset_index(drop=True), np.arange(1, len(frame) + 1), str(path), "row")
@@ -299,6 +306,43 @@ def from_frame(frame: pd.DataFrame, name: str = "DataFrame") -> RawTable:
     if len(frame) == 0:
         raise InputError(f"{name}: has no rows; expected one row per enrollment.")
     return RawTable(frame.reset_index(drop=True), np.arange(1, len(frame) + 1), name, "row")
+
+
+def binary_text(path: Path, columns: list[str]) -> list[str]:
+    """Which of ``columns`` a Parquet file stores as bytes: each is read as text, the same on
+    every engine, once every value is checked to be UTF-8. One that is not is a clear error
+    naming the column, the row and the bytes (no engine guesses an encoding for an id)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema_ = pq.read_schema(path)
+    binary = [
+        c
+        for c in columns
+        if pa.types.is_binary(schema_.field(c).type) or pa.types.is_large_binary(schema_.field(c).type)
+    ]
+    for column in binary:
+        row = 0
+        for batch in pq.ParquetFile(path).iter_batches(columns=[column]):
+            values = batch.column(0)
+            try:
+                values.cast(pa.string())
+            except pa.ArrowInvalid:
+                offset, value = next((i, v) for i, v in enumerate(values.to_pylist()) if not _decodes(v))
+                raise InputError(
+                    f"{path}: column {column!r} holds bytes that are not UTF-8 text (row {row + offset + 1}: "
+                    f"{value[:40]!r}); export it as text (ids and names are text)."
+                ) from None
+            row += len(values)
+    return binary
+
+
+def _decodes(value: bytes | None) -> bool:
+    try:
+        value is None or value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def map_columns(names: list[str], source: str) -> dict[str, str]:

@@ -18,8 +18,10 @@ from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, local_day, parse_st
 from .text import strip
 
 TYPED = "__t_"
-COUNT_PATTERN = r"^[0-9]{1,18}(\.0+)?$"  # ASCII digits only; 18 digits keep every value inside 64 bits
-COUNT_MESSAGE = "expected a whole number >= 0 and under 10**18 (blank means 0)"
+COUNT_DIGITS = 9
+COUNT_LIMIT = 10**COUNT_DIGITS  # a cell under 10**9: a sum over up to 9 billion rows stays inside 64 bits
+COUNT_PATTERN = rf"^[0-9]{{1,{COUNT_DIGITS}}}(\.0+)?$"  # ASCII digits only
+COUNT_MESSAGE = f"expected a whole number >= 0 and under 10**{COUNT_DIGITS} (blank means 0)"
 
 
 def typed(column: str) -> nw.Expr:
@@ -40,12 +42,12 @@ def text_cells(column: str, dtype: object, engine: object = None) -> nw.Expr:
 
 
 def _count(raw: nw.Expr, dtype: object, engine: object = None) -> tuple[nw.Expr, nw.Expr]:
-    """(value, bad) of a count column: blank means 0; anything but a whole number in [0, 10**18) is bad."""
+    """(value, bad) of a count column: blank means 0; anything but a whole number in [0, 10**9) is bad."""
     if dtype.is_integer():
-        ok = raw.is_null() | ((raw >= 0) & (raw < 10**18))
+        ok = raw.is_null() | ((raw >= 0) & (raw < COUNT_LIMIT))
         return nw.when(ok).then(raw.cast(nw.Int64)).otherwise(0).fill_null(0), ~ok
     if dtype.is_float():
-        ok = raw.is_null() | ((raw >= 0) & (raw < 1e18) & (raw % 1 == 0))
+        ok = raw.is_null() | ((raw >= 0) & (raw < float(COUNT_LIMIT)) & (raw % 1 == 0))
         return nw.when(ok).then(raw.cast(nw.Int64)).otherwise(0).fill_null(0), ~ok.fill_null(False)
     text = strip(raw.cast(nw.String), engine).fill_null("")
     ok = (text == "") | text.str.contains(COUNT_PATTERN)

@@ -19,7 +19,17 @@ import narwhals as nw
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .read import RawTable, checked_kind, data_bytes, file_kind, from_frame, map_columns, read_source, sniff_delimiter
+from .read import (
+    RawTable,
+    binary_text,
+    checked_kind,
+    data_bytes,
+    file_kind,
+    from_frame,
+    map_columns,
+    read_source,
+    sniff_delimiter,
+)
 
 ENGINES = ("auto", "pandas", "duckdb", "polars")
 DUCKDB_MEMORY = "1GB"
@@ -72,6 +82,11 @@ def duckdb_connection() -> Any:
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     con.execute(f"SET temp_directory = '{sql_text(str(Path(tempfile.gettempdir()) / 'senderscore-duckdb'))}'")
     return con
+
+
+def _cast(name: str, binary: list[str]) -> str:
+    """A column as selected: bytes columns (checked UTF-8) decoded to text."""
+    return f"decode({_quoted(name)})" if name in binary else _quoted(name)
 
 
 def sql_text(text: str) -> str:
@@ -152,7 +167,8 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         names = [n for n in names if not (kind == "parquet" and n == "file_row_number")]
         mapping = map_columns(names, str(path))
-        select = ", ".join(f"{_quoted(o)} AS {_quoted(c)}" for o, c in mapping.items())
+        binary = binary_text(path, list(mapping)) if kind == "parquet" else []
+        select = ", ".join(f"{_cast(o, binary)} AS {_quoted(c)}" for o, c in mapping.items())
         if kind == "parquet":  # a view: each pass reads only the columns it needs
             con.execute(f"CREATE TEMP VIEW enrollments AS SELECT {select}, {row} AS {ROW} FROM {source}")
         else:  # parsed once into a table (spilled to disk when large), in file order for rowid
@@ -189,7 +205,9 @@ def _polars_file(path: Path, kind: str, encoding: str) -> Dataset:
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path}: polars cannot read it ({str(exc).splitlines()[0]}).") from None
     mapping = map_columns(names, str(path))
-    select = [pl.col(o).alias(c) for o, c in mapping.items()] + [pl.col(ROW).cast(pl.Int64)]
+    binary = binary_text(path, list(mapping)) if kind == "parquet" else []
+    select = [(pl.col(o).cast(pl.String) if o in binary else pl.col(o)).alias(c) for o, c in mapping.items()]
+    select.append(pl.col(ROW).cast(pl.Int64))
     ignored = [c for c in names if c not in mapping]
     return Dataset(nw.from_native(frame.select(select)), str(path), "row", mapping, ignored, "polars")
 
