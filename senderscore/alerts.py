@@ -1,6 +1,8 @@
-"""Alerts for scheduled runs: eligible users at or below a band."""
+"""Alerts for scheduled runs: eligible users at or below a band; stale data."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 
@@ -8,6 +10,7 @@ from .errors import InputError
 from .policy import Policy
 
 ALERT_EXIT = 3  # exit code of `score` and `report` with --fail-on-band when someone is at or below it
+STALE_EXIT = 4  # exit code of `score` and `report` with --fail-on-stale when the data does not cover the window
 
 
 def check_band(band: str, policy: Policy) -> str:
@@ -39,3 +42,21 @@ def describe(hits: pd.DataFrame, band: str) -> str:
             f"reply {row['reply_rate']:.1%}, bounce {row['bounce_rate']:.1%}, {int(row['ended'])} ended"
         )
     return "\n".join(lines)
+
+
+def stale(*, last_day: dt.date | None, end: dt.date | None, ended: int) -> str:
+    """Why the data does not cover the window, or '' when it does: the window holds no ended
+    enrollment, or it ends after the data's last day (an export that stopped being refreshed).
+
+    >>> stale(last_day=dt.date(2026, 10, 31), end=dt.date(2026, 11, 27), ended=12)
+    'the window ends 2026-11-27, 27 days after the last ended enrollment in the data (2026-10-31): is the export stale?'
+    """
+    if not ended:
+        return "the window holds no ended enrollments: is the export stale, or the window wrong?"
+    if last_day is not None and end is not None and end > last_day:
+        days = (end - last_day).days
+        return (
+            f"the window ends {end.isoformat()}, {days} day{'s' * (days != 1)} after the last ended enrollment "
+            f"in the data ({last_day.isoformat()}): is the export stale?"
+        )
+    return ""

@@ -2,25 +2,28 @@
 
 Exit codes: 0 success; 2 bad input or usage (one message on stderr, no traceback);
 3 an alert: ``--fail-on-band`` found official scores at or below the band (listed on stderr);
-1 an unexpected internal error, or a report notebook that failed (the message names the cell).
+4 stale data under ``--fail-on-stale``; 1 an unexpected internal error, or a report notebook
+that failed (the message names the cell).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import difflib
 import json
 import re
 import sys
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 from . import __version__, alerts
 from .cube import cube_of
 from .errors import InputError, ReportError
 from .files import STDOUT, check_target, free_name, write_text
 from .load import LoadReport, Opened, load_enrollments, open_dataset
-from .load.dates import parse_window
+from .load.dates import WINDOWS, parse_date, parse_window, relative_window
 from .output import to_csv, to_json, to_terminal
 from .policy import load_policy
 from .sample import write_sample
@@ -77,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"exit {alerts.ALERT_EXIT} if any official user score "
         "is at or below BAND (e.g. Low), listing who on stderr",
     )
+    _schedule_options(score, stale=True)
 
     report = commands.add_parser("report", help="run the report notebook: offline HTML (and/or the notebook)")
     report.add_argument("input", type=Path, help="enrollments: .csv, .csv.gz, .parquet or .xlsx")
@@ -109,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="with --on-bad-rows skip: where skipped rows go (default: <output-dir>/<input>.rejects.csv)",
     )
+    _schedule_options(report, stale=True)
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
     _input_options(recommend)
@@ -133,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", help="write a seeded sample dataset (CSV or Parquet)")
     sample.add_argument("--rows", type=int, default=8024, help="enrollments to write, re-enrollments included")
     sample.add_argument("--seed", type=int, default=42, help="the random seed: the same seed, the same file")
+    sample.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but problems")
     sample.add_argument(
         "--output", "-o", type=Path, default=Path("sample_enrollments.csv"), help="a .csv, .csv.gz or .parquet file"
     )
@@ -176,6 +182,28 @@ def _window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end", default="", help="last day, YYYY-MM-DD (default: the data's last day)")
     parser.add_argument("--date-field", choices=["ended_at", "enrolled_at"], default="ended_at")
     parser.add_argument("--users", default="", help="comma-separated user ids or names (default: everyone)")
+    _schedule_options(parser)
+
+
+def _schedule_options(parser: argparse.ArgumentParser, *, stale: bool = False) -> None:
+    """Options for scheduled runs: relative windows, quiet output, stale data as an exit code."""
+    parser.add_argument(
+        "--last",
+        metavar="N",
+        default="",
+        help="instead of --start/--end: the N days or weeks ending yesterday (90d, 12w)",
+    )
+    parser.add_argument(
+        "--window", choices=WINDOWS, help="instead of --start/--end: a calendar window relative to today"
+    )
+    parser.add_argument("--as-of", default="", help="the day --last and --window count from (default: today)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but problems")
+    if stale:
+        parser.add_argument(
+            "--fail-on-stale",
+            action="store_true",
+            help=f"exit {alerts.STALE_EXIT} when the window holds no ended enrollments or ends after the data's end",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         suffix = args.output.suffix.lower() if args.output is not None else ""
         args.format = {".csv": "csv", ".json": "json"}.get(suffix, "table")
     try:
+        _relative(args)
         commands = {
             "score": _score,
             "report": _report,
@@ -206,6 +235,40 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a full disk, a lost mount...: the path and the reason, no traceback
         print(f"senderscore: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A progress or summary line on stderr, unless --quiet (problems are printed regardless)."""
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)
+
+
+def _relative(args: argparse.Namespace) -> None:
+    """--last / --window: the window as --start and --end, counted from --as-of (default: today
+    in the policy's time zone), and said on stderr so that a scheduled log shows what ran."""
+    last, name = getattr(args, "last", ""), getattr(args, "window", None)
+    if not (last or name):
+        if getattr(args, "as_of", ""):
+            raise InputError("--as-of counts for --last or --window; give one of them, or drop --as-of.")
+        return
+    if last and name:
+        raise InputError("--last and --window both give the window; keep one.")
+    if args.start or args.end:
+        raise InputError("--start/--end and --last/--window both give the window; keep one way.")
+    zone = load_policy(args.policy).timezone
+    today = parse_date(args.as_of, "as-of") or dt.datetime.now(ZoneInfo(zone)).date()
+    start, end = relative_window(last=last, name=name or "", today=today)
+    args.start, args.end = start.isoformat(), end.isoformat()
+    what = f"last {last}" if last else name
+    _say(args, f"senderscore: window {args.start} to {args.end} ({what} as of {today.isoformat()}, {zone})")
+
+
+def _stale(args: argparse.Namespace, why: str) -> int:
+    """Warn on stderr when the data does not cover the window; the exit code under --fail-on-stale."""
+    if not why:
+        return 0
+    print(f"senderscore: warning: {why}", file=sys.stderr)
+    return alerts.STALE_EXIT if args.fail_on_stale else 0
 
 
 def _open(args: argparse.Namespace, policy: object) -> Opened:
@@ -247,12 +310,14 @@ def _score(args: argparse.Namespace) -> int:
             f"policy {policy.name} {policy.version}\n\n" + to_terminal(table, by=args.by, policy=policy)
         )
     if args.format != "table":
-        print(report.summary(), file=sys.stderr)
+        _say(args, report.summary())
     _emit(text, args)
+    last_day = cube.span[1].date() if cube.span[1] is not None else None
+    code = _stale(args, alerts.stale(last_day=last_day, end=window[1], ended=int(table["ended"].sum())))
     if args.fail_on_band:
         users = table if args.by == "user" else sender_scores(cube, start=window[0], end=window[1], policy=policy)
-        return _alert(users, args.fail_on_band, policy)
-    return 0
+        code = _alert(users, args.fail_on_band, policy) or code
+    return code
 
 
 def _alert(by_user, band: str, policy) -> int:
@@ -280,7 +345,7 @@ def _emit(text: str, args: argparse.Namespace) -> None:
     output = args.output
     write_text(output or STDOUT, text, inputs=_inputs(args))
     if output is not None and str(output) != STDOUT:
-        print(f"wrote {output}", file=sys.stderr)
+        _say(args, f"wrote {output}")
 
 
 def _write_rejects(report: LoadReport, args: argparse.Namespace) -> None:
@@ -324,11 +389,13 @@ def _report(args: argparse.Namespace) -> int:
         engine=args.engine,
         on_bad_rows=args.on_bad_rows,
         rejects_path=rejects if args.on_bad_rows == "skip" else "",
+        progress=not args.quiet and sys.stderr.isatty(),  # a log or cron mail gets no progress bar
     )
     for path in (result.html, result.notebook):
         if path is not None:
             print(f"wrote {path}")
-    return _alert(result.by_user, args.fail_on_band, policy) if args.fail_on_band else 0
+    code = _stale(args, result.stale)
+    return (_alert(result.by_user, args.fail_on_band, policy) if args.fail_on_band else 0) or code
 
 
 def _evidence(args: argparse.Namespace):
@@ -362,7 +429,7 @@ def _suppress(args: argparse.Namespace) -> int:
 
     table = suppression_list(_evidence(args))
     _emit(to_crm_csv(table), args)
-    print(f"{len(table):,} contact(s) to exclude", file=sys.stderr)
+    _say(args, f"{len(table):,} contact(s) to exclude")
     return 0
 
 
@@ -387,7 +454,7 @@ def _sample(args: argparse.Namespace) -> int:
     if args.output.exists() and not args.force:
         raise InputError(f"{args.output}: exists; pass --force to replace it, or choose another --output.")
     path = write_sample(args.output, rows=args.rows, seed=args.seed)
-    print(f"wrote {path} ({args.rows:,} enrollments, seed {args.seed})", file=sys.stderr)
+    _say(args, f"wrote {path} ({args.rows:,} enrollments, seed {args.seed})")
     return 0
 
 

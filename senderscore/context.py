@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .alerts import at_or_below, check_band
+from .alerts import at_or_below, check_band, stale
 from .cube import Cube, cube_of, select_users
 from .errors import InputError
 from .evidence import domain_table, gather, recommend, suppression_list
@@ -50,6 +50,14 @@ class ReportContext:
     alert_band: str = ""
     show_emails: bool = False
     engine: str = "pandas"  # where the rows were checked and grouped
+    users: str = "all users"  # the users filter, as the header names it
+
+    @property
+    def staleness(self) -> str:
+        """Why the data does not cover the window ('' when it does): see :func:`senderscore.alerts.stale`."""
+        last = self.cube.span[1]
+        ended = int(self.by_user["ended"].sum()) if len(self.by_user) else 0
+        return stale(last_day=last.date() if last is not None else None, end=self.end, ended=ended)
 
     @property
     def period_label(self) -> str:
@@ -114,12 +122,18 @@ def prepare_report(
         alert_band=check_band(alert_band, policy) if alert_band else "",
         show_emails=show_emails,
         engine=load.engine,
+        users=_users_label(cube) if users else "all users",
     )
     if start is not None:
         _add_evidence(ctx, opened)
     if ctx.alert_band:
         ctx.alerts = at_or_below(ctx.by_user, ctx.alert_band, ctx.policy)
     return ctx
+
+
+def _users_label(cube: Cube) -> str:
+    names = cube.users.get("user_name", pd.Series("", index=cube.users.index)).fillna("")
+    return ", ".join(f"{n} ({i})" if n else str(i) for i, n in zip(cube.users["user_id"], names, strict=True))
 
 
 def _add_evidence(ctx: ReportContext, opened: object) -> None:

@@ -64,6 +64,7 @@ def header(ctx: ReportContext) -> Tagged:
         {
             "start": ctx.start.isoformat() if ctx.start else "",
             "end": ctx.end.isoformat() if ctx.end else "",
+            "stale": ctx.staleness,
             "by_user": json.loads(users.to_json(orient="records")),  # NaN -> null: valid JSON
         },
     )

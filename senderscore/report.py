@@ -36,6 +36,7 @@ class ReportResult:
     html: Path | None
     notebook: Path | None
     by_user: pd.DataFrame | None = None  # per-user window scores, as the report shows them
+    stale: str = ""  # why the data does not cover the window ('' when it does)
 
 
 def check_parameters(parameters: dict, notebook: Path) -> None:
@@ -102,7 +103,7 @@ def run_report(
     executed = _execute(notebook, parameters, out_dir, report_name(first or "first", last or "last"), progress)
     found = facts(executed)
     stem = report_name(found.get("start") or first, found.get("end") or last)
-    result = ReportResult(None, None, found.get("by_user"))
+    result = ReportResult(None, None, found.get("by_user"), found.get("stale", ""))
     if "html" in formats:
         result.html = _atomic_write(out_dir / f"{stem}.html", export_html(executed))
     if "ipynb" in formats:
@@ -122,6 +123,7 @@ def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progres
                 progress_bar=progress,
                 cwd=os.getcwd(),  # relative paths in the notebook mean what they mean to the caller
                 kernel_name="python3",
+                kernel_manager_class=_ipc_kernel_manager(tmp),
             )
         except pm.PapermillExecutionError as exc:
             if exc.ename in ("InputError", "PolicyError"):  # the user's mistake: the message is enough
@@ -132,6 +134,21 @@ def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progres
                 f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}). "
                 f"The executed notebook, with the error, is in {failed}; no report was written."
             ) from None
+
+
+def _ipc_kernel_manager(folder: str) -> type:
+    """A kernel manager that talks to the kernel over Unix sockets in ``folder`` instead of TCP
+    ports: nothing listens on the network, and the kernel has no reason to print its "running
+    over TCP without encryption" warning into every scheduled run's log."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(Path(folder) / "kernel")
+
+    return IPCKernelManager
 
 
 def export_html(notebook: nbformat.NotebookNode) -> str:

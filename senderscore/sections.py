@@ -37,6 +37,7 @@ STYLE = """<style>
 .ss-card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:150px}
 .ss-card b{display:block;font-size:1.5em}
 .ss-band{display:inline-block;border-radius:4px;padding:1px 6px;margin-right:4px}
+.ss-stale{color:#b00020}
 table.ss-table td,table.ss-table th{padding:3px 8px}
 .ss-muted{color:#666}
 </style>"""
@@ -62,10 +63,13 @@ def header(ctx: ReportContext) -> HTML:
         f"{load.rows_read:,} rows read, {load.rows_used:,} used, {load.rows_rejected:,} rejected, "
         f"{load.duplicates_collapsed:,} identical duplicates collapsed"
     )
+    why = ctx.staleness
+    warning = f'<br><b class="ss-stale">Data:</b> {escape(why)}' if why else ""
     return HTML(f"""{STYLE}<div class="ss-header">
 <p><b>Period:</b> {escape(ctx.period_label)} (by {escape(ctx.date_field)}, {escape(ctx.policy.timezone)})<br>
+<b>Users:</b> {escape(ctx.users)}<br>
 <b>Input:</b> {escape(ctx.input_path.name)}: {rows}<br>
-<b>Policy:</b> {escape(ctx.policy.describe())}</p></div>""")
+<b>Policy:</b> {escape(ctx.policy.describe())}{warning}</p></div>""")
 
 
 def team_summary(ctx: ReportContext) -> HTML:

@@ -70,6 +70,43 @@ def parse_window(start: object, end: object) -> tuple[dt.date | None, dt.date | 
     return first, last
 
 
+WINDOWS = ("last-month", "last-quarter", "month-to-date", "quarter-to-date")
+_LAST = re.compile(r"^\s*(\d{1,4})\s*([dw])\s*$", re.IGNORECASE)
+
+
+def relative_window(*, last: str = "", name: str = "", today: dt.date) -> tuple[dt.date, dt.date]:
+    """A window relative to ``today`` (a date in the report zone), both ends inclusive.
+
+    ``last`` (``90d``, ``12w``): that many whole days ending yesterday, the last complete day;
+    ``name``: ``last-month`` and ``last-quarter`` (the previous calendar month or quarter),
+    ``month-to-date`` and ``quarter-to-date`` (from its first day to today).
+
+    >>> relative_window(last="90d", today=dt.date(2026, 11, 28))
+    (datetime.date(2026, 8, 30), datetime.date(2026, 11, 27))
+    >>> relative_window(name="last-quarter", today=dt.date(2026, 1, 15))
+    (datetime.date(2025, 10, 1), datetime.date(2025, 12, 31))
+    """
+    if last:
+        match = _LAST.match(str(last))
+        if not match or int(match.group(1)) < 1:
+            raise InputError(f"last {last!r}: expected a number of days or weeks, e.g. '90d' or '12w'.")
+        days = int(match.group(1)) * (7 if match.group(2).lower() == "w" else 1)
+        end = today - dt.timedelta(days=1)
+        return end - dt.timedelta(days=days - 1), end
+    quarter_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    if name == "month-to-date":
+        return today.replace(day=1), today
+    if name == "quarter-to-date":
+        return quarter_start, today
+    if name == "last-month":
+        end = today.replace(day=1) - dt.timedelta(days=1)
+        return end.replace(day=1), end
+    if name == "last-quarter":
+        end = quarter_start - dt.timedelta(days=1)
+        return dt.date(end.year, end.month - 2, 1), end
+    raise InputError(f"window {name!r}: expected one of {', '.join(WINDOWS)}.")
+
+
 US = 1_000_000
 DAY_US = 86_400 * US
 RANGE_US = (365 * DAY_US, 84_006 * DAY_US)  # [1971-01-01, 2200-01-01): days_from_civil(2200, 1, 1) = 84006
