@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="with --on-bad-rows skip: where skipped rows go (default: <output-dir>/<input>.rejects.csv)",
     )
+    report.add_argument(
+        "--name",
+        default="",
+        help="the report's file name, without extension (default: sender-score_<input>_<start>_<end> and the filters)",
+    )
     _schedule_options(report, stale=True)
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
@@ -390,6 +395,7 @@ def _report(args: argparse.Namespace) -> int:
         on_bad_rows=args.on_bad_rows,
         rejects_path=rejects if args.on_bad_rows == "skip" else "",
         progress=not args.quiet and sys.stderr.isatty(),  # a log or cron mail gets no progress bar
+        name=args.name,
     )
     for path in (result.html, result.notebook):
         if path is not None:

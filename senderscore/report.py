@@ -8,9 +8,11 @@ run is kept next to the output, with papermill's error cell, for debugging.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +51,43 @@ def check_parameters(parameters: dict, notebook: Path) -> None:
         )
 
 
-def report_name(start: object, end: object) -> str:
-    """``sender-score_<start>_<end>``: file names carry the period."""
-    return f"sender-score_{start}_{end}"
+def report_name(
+    start: object,
+    end: object,
+    *,
+    input_path: str | Path = "",
+    users: list[str] | tuple[str, ...] = (),
+    date_field: str = "ended_at",
+    name: str = "",
+) -> str:
+    """The report's file stem: ``name`` when given, else ``sender-score_<input>_<start>_<end>``
+    followed by the filters that shape the report (``by-enrolled_at``, ``users-<who>``), so that
+    runs over other inputs or filters never write over each other.
+
+    >>> report_name("2026-01-01", "2026-03-31", input_path="exports/q1.csv", users=["Maya Müller"])
+    'sender-score_q1_2026-01-01_2026-03-31_users-maya-muller'
+    """
+    if name:
+        if not re.fullmatch(r"[^/\\\x00-\x1f]+", name) or name.startswith("."):
+            raise InputError(f"name {name!r}: expected a file name without folders, e.g. 'team-a-weekly'.")
+        return name
+    parts = ["sender-score"]
+    if input_path:
+        parts.append(_slug(Path(str(input_path)).name.split(".")[0]) or "input")
+    parts += [str(start), str(end)]
+    if date_field != "ended_at":
+        parts.append(f"by-{date_field}")
+    if users:
+        who = "+".join(sorted({_slug(u) for u in users}))
+        if len(who) > 40:  # long lists stay short and distinct: a prefix and a digest of the whole
+            who = who[:40] + "-" + hashlib.sha1(who.encode()).hexdigest()[:8]
+        parts.append(f"users-{who}")
+    return "_".join(parts)
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_text).strip("-_").lower()
 
 
 def run_report(
@@ -72,8 +108,9 @@ def run_report(
     engine: str = "auto",
     on_bad_rows: str = "error",
     rejects_path: str | Path = "",
+    name: str = "",
 ) -> ReportResult:
-    """Execute the report notebook and write ``sender-score_<start>_<end>.html`` (and/or ``.ipynb``).
+    """Execute the report notebook and write ``<name>.html`` (and/or ``.ipynb``): see :func:`report_name`.
 
     The report is computed once, in the kernel; bad input there raises the same
     :class:`InputError` as ``senderscore score`` here, not a kernel traceback. The file name
@@ -100,9 +137,13 @@ def run_report(
     first, last = parse_window(start_date, end_date)  # bad dates fail before the kernel starts
     out_dir = Path(output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    executed = _execute(notebook, parameters, out_dir, report_name(first or "first", last or "last"), progress)
+    naming = {"input_path": path, "users": list(users or []), "date_field": date_field, "name": name}
+    executed = _execute(
+        notebook, parameters, out_dir, report_name(first or "first", last or "last", **naming), progress
+    )
+    _stable_ids(executed)
     found = facts(executed)
-    stem = report_name(found.get("start") or first, found.get("end") or last)
+    stem = report_name(found.get("start") or first, found.get("end") or last, **naming)
     result = ReportResult(None, None, found.get("by_user"), found.get("stale", ""))
     if "html" in formats:
         result.html = _atomic_write(out_dir / f"{stem}.html", export_html(executed))
@@ -134,6 +175,14 @@ def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progres
                 f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}). "
                 f"The executed notebook, with the error, is in {failed}; no report was written."
             ) from None
+
+
+def _stable_ids(notebook: nbformat.NotebookNode) -> None:
+    """papermill gives its injected parameters cell a random id; a fixed one keeps the same input
+    and parameters giving the same HTML, byte for byte."""
+    for cell in notebook.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
 
 
 def _ipc_kernel_manager(folder: str) -> type:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 def test_sample_report_is_offline_and_small(sample_report):
     html = sample_report.read_text()
-    assert re.fullmatch(r"sender-score_2026-01-01_2026-10-31\.html", sample_report.name)
+    assert re.fullmatch(r"sender-score_sample_enrollments_2026-01-01_2026-10-31\.html", sample_report.name)
     assert sample_report.stat().st_size < 3_000_000
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=[\"']?https?:", html)
@@ -63,14 +63,14 @@ def test_failing_cell_keeps_the_last_good_report(tmp_path, monkeypatch, cli):
     nbformat.write(broken, notebook)
     out = tmp_path / "reports"
     out.mkdir()
-    previous = out / "sender-score_2026-01-01_2026-01-31.html"
+    previous = out / "sender-score_sample_enrollments_2026-01-01_2026-01-31.html"
     previous.write_text("last good report")
     with pytest.raises(ReportError, match=r"failed in cell .*RuntimeError: boom"):
         run_report(
             SAMPLE, start_date="2026-01-01", end_date="2026-01-31", output_dir=out, notebook=notebook, progress=False
         )
     assert previous.read_text() == "last good report"
-    failed = out / "sender-score_2026-01-01_2026-01-31.failed.ipynb"
+    failed = out / "sender-score_sample_enrollments_2026-01-01_2026-01-31.failed.ipynb"
     executed = nbformat.read(failed, as_version=4)
     assert executed.metadata.papermill.exception is True
     assert sorted(p.name for p in out.iterdir()) == [failed.name, previous.name]
@@ -100,7 +100,7 @@ def test_both_formats(tmp_path):
         progress=False,
         users=["Sven Weber"],
     )
-    assert result.html.name == "sender-score_2026-03-01_2026-03-31.html"
+    assert result.html.name == "sender-score_sample_enrollments_2026-03-01_2026-03-31_users-sven-weber.html"
     executed = nbformat.read(result.notebook, as_version=4)
     assert executed.metadata.papermill.parameters["users"] == ["Sven Weber"]
     assert "Sven Weber" in result.html.read_text()
@@ -160,3 +160,16 @@ def test_a_scheduled_report_can_skip_bad_rows_and_keep_them(cli, tmp_path):
     assert "1 rejected" in html.read_text(encoding="utf-8")
     rejects = pd.read_csv(tmp_path / "out" / "in.rejects.csv", dtype=str)
     assert rejects["enrollment_id"].tolist() == ["9999999"] and "state" in rejects.loc[0, "reason"]
+
+
+def test_same_input_and_parameters_give_the_same_html_and_other_filters_another_file(sample_report, cli, tmp_path):
+    """Byte-identical HTML for a re-run; other users or another name never overwrite it."""
+    code, _, _ = cli("report", SAMPLE, "--output-dir", tmp_path, "--start", "2026-01-01", "-q")
+    assert code == 0 and (tmp_path / sample_report.name).read_bytes() == sample_report.read_bytes()
+    code, out, _ = cli(
+        "report", SAMPLE, "--output-dir", tmp_path, "--start", "2026-01-01", "--users", "Sven Weber", "-q"
+    )
+    assert code == 0 and "_users-sven-weber.html" in out
+    assert (tmp_path / sample_report.name).read_bytes() == sample_report.read_bytes()
+    code, _, err = cli("report", SAMPLE, "--output-dir", tmp_path, "--name", "../elsewhere")
+    assert code == 2 and "expected a file name without folders" in err

@@ -100,4 +100,4 @@ def test_the_documented_cron_line_runs(tmp_path):
     args[args.index("--output-dir") + 1] = str(tmp_path)
     result = run_module(*args, "--as-of", "2026-11-02")
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    assert [p.name for p in tmp_path.glob("*.html")] == ["sender-score_2026-10-01_2026-10-31.html"]
+    assert [p.name for p in tmp_path.glob("*.html")] == ["sender-score_sample_enrollments_2026-10-01_2026-10-31.html"]
