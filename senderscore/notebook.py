@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import ast
+import difflib
 import functools
 import inspect
 import json
@@ -17,6 +19,7 @@ from IPython.display import HTML
 
 from . import charts
 from .context import ReportContext, prepare_report
+from .errors import InputError
 from .evidence_sections import alerts, cleanup, domains, recommendations, trend_changes
 from .sections import drilldown, methodology, team_summary, user_table
 from .sections import header as header_html
@@ -82,10 +85,37 @@ def facts(notebook: dict) -> dict:
     return {}
 
 
+RUNNER_ONLY = ("output_dir",)  # declared for `senderscore report`, which records it; prepare does not take it
+
+
 def parameters(namespace: dict) -> dict:
     """The arguments of :func:`prepare` taken by name from the notebook's namespace (its
-    parameters cell, as papermill filled it): the one list is :func:`prepare`'s signature."""
-    return {name: namespace[name] for name in inspect.signature(prepare).parameters if name in namespace}
+    parameters cell, as papermill filled it): the one list is :func:`prepare`'s signature.
+
+    A parameter papermill injected that the notebook does not take (``-p user Maya`` for
+    ``users``) is an :class:`InputError` here: papermill itself only warns, and the report
+    would silently cover everyone.
+    """
+    names = inspect.signature(prepare).parameters
+    unknown = sorted(injected(namespace) - set(names) - set(RUNNER_ONLY))
+    if unknown:
+        known = sorted([*names, *RUNNER_ONLY])
+        near = [m for u in unknown for m in difflib.get_close_matches(u, known, n=1)]
+        hint = f" Did you mean {', '.join(map(repr, near))}?" if near else ""
+        raise InputError(f"unknown report parameter(s) {unknown!r}; the notebook takes {', '.join(known)}.{hint}")
+    return {name: namespace[name] for name in names if name in namespace}
+
+
+def injected(namespace: dict) -> set[str]:
+    """Names papermill assigned in its injected cell (the kernel's input history keeps its
+    source, which papermill opens with ``# Parameters``)."""
+    found: set[str] = set()
+    for source in namespace.get("In") or []:
+        if isinstance(source, str) and source.startswith("# Parameters\n"):
+            for node in ast.parse(source).body:
+                targets = node.targets if isinstance(node, ast.Assign) else []
+                found |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return found
 
 
 @functools.wraps(prepare_report, assigned=(), updated=())  # its signature: the arguments, listed once

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import nbformat
 import papermill as pm
@@ -103,3 +105,31 @@ def test_explore_runs_headless_on_the_fixture(small_fixture, tmp_path):
 def test_explore_runs_headless_on_the_sample_with_weekly_trend(tmp_path):
     text = run(EXPLORE_NOTEBOOK, tmp_path, {"input_path": str(SAMPLE), "period": "week"})
     assert "trend by week" in text and "51720793" in text  # a sample user in the table head
+
+
+@pytest.mark.slow
+def test_the_documented_papermill_and_nbconvert_lines_run_offline(tmp_path):
+    """The two lines of docs/reports.md, as written (run from the repository root), and a typo."""
+    import re
+    import shlex
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    block = re.search(
+        r"## Plain papermill and nbconvert.*?```bash\n(.*?)\n```", (root / "docs/reports.md").read_text(), re.S
+    )
+    papermill_line, nbconvert_line = block.group(1).splitlines()
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    for line in (papermill_line, nbconvert_line):
+        line = line.replace("out.ipynb", str(tmp_path / "out.ipynb"))
+        result = subprocess.run(["bash", "-c", line], cwd=root, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+    html = (tmp_path / "out.html").read_text()
+    assert "<svg" in html and "2026-01-01 to" in html
+    assert not re.search(r"<script[^>]+src=|https?://cdn", html)
+    typo = shlex.split(papermill_line.replace("out.ipynb", str(tmp_path / "typo.ipynb"))) + ["-p", "user", "Maya Evans"]
+    result = subprocess.run(typo, cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "unknown report parameter(s) ['user']" in result.stderr + result.stdout
+    assert "Did you mean 'users'?" in result.stderr + result.stdout
