@@ -101,3 +101,33 @@ def test_the_documented_cron_line_runs(tmp_path):
     result = run_module(*args, "--as-of", "2026-11-02")
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert [p.name for p in tmp_path.glob("*.html")] == ["sender-score_sample_enrollments_2026-10-01_2026-10-31.html"]
+
+
+def _recipe_command(name: str) -> list[str]:
+    """The `senderscore report` command a recipe in docs/recipes/ runs, as arguments."""
+    import ast
+    import shlex
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).parents[1] / "docs" / "recipes" / name
+    if path.suffix == ".py":  # the BashOperator's command, read without importing Airflow
+        calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.keyword)]
+        line = ast.literal_eval(next(k.value for k in calls if k.arg == "bash_command"))
+    else:
+        steps = yaml.safe_load(path.read_text())["jobs"]["report"]["steps"]
+        line = next(s["run"] for s in steps if s.get("name") == "report")
+    return shlex.split(line)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["github-actions.yml", "airflow_dag.py"])
+def test_the_recipes_run_their_command(tmp_path, recipe):
+    command = _recipe_command(recipe)
+    assert command[:2] == ["senderscore", "report"]
+    args = [str(SAMPLE) if a.endswith(".csv") else a for a in command[1:]]
+    args[args.index("--output-dir") + 1] = str(tmp_path)
+    result = run_module(*args, "--as-of", "2026-11-02")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert [p.name for p in tmp_path.glob("*.html")] == ["sender-score_sample_enrollments_2026-10-01_2026-10-31.html"]
