@@ -5,10 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-# rfc3987-syntax (an optional jsonschema format checker pulled in by jupyter-events) builds a
-# parser at import: 3-4 s in every kernel, papermill and nbconvert process. Nothing here
-# validates IRIs; jsonschema skips that format without it.
-DROP_SLOW_IMPORT := $(BIN)/pip uninstall --quiet --yes rfc3987-syntax
 
 .PHONY: report test sample clean chromium
 
@@ -16,13 +12,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
-	$(DROP_SLOW_IMPORT)
 	touch $(STAMP)
 
 # The test tools (pytest, playwright, pyspark for the engine tests, ...) only for `make test`.
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[test]"
-	$(DROP_SLOW_IMPORT)
 	touch $(TEST_STAMP)
 
 report: $(STAMP)  ## the HTML report of the sample data, in reports/

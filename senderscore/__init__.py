@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from . import _imports  # noqa: F401  (first: keeps a slow optional import out, see its docstring)
 from .cube import Cube, build_cube, cube_of
 from .errors import InputError, PolicyError, SenderScoreError
 from .load import LoadReport, load_enrollments, open_dataset

@@ -48,3 +48,10 @@ def test_the_wheel_runs_score_and_report_outside_the_checkout(tmp_path):
     (html,) = (work / "out").glob("sender-score_*.html")
     text = html.read_text(encoding="utf-8")
     assert "Clean-up list" in text and 'data-table="cleanup"' in text and 'data-table="findings"' in text
+    # A plain install carries rfc3987-syntax (via jupyter-events); it must not be imported where
+    # senderscore runs (the CLI process and the report kernel), or every report pays seconds.
+    installed = subprocess.run([python, "-m", "pip", "show", "rfc3987-syntax"], capture_output=True, text=True)
+    if installed.returncode == 0:  # the probe means something only while the package is installed
+        probe = "import senderscore, nbformat, altair, sys; print(sys.modules.get('rfc3987_syntax'))"
+        result = subprocess.run([python, "-c", probe], cwd=work, capture_output=True, text=True)
+        assert result.stdout.strip() == "None", result.stderr
