@@ -34,3 +34,20 @@ def test_readme_command_lines_are_valid_cli_calls():
     for line in lines:
         args = shlex.split(line.split("  #")[0])[1:]
         build_parser().parse_args(args)  # an unknown option or choice exits 2 here
+
+
+def test_environment_yml_takes_the_dependencies_of_pyproject_from_conda_forge():
+    import tomllib
+
+    import yaml
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge"]
+    conda = [d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python>", "pip"))]
+    renamed = {"python-duckdb": "duckdb"}  # conda-forge's name for the Python package
+    conda = sorted(
+        renamed.get(re.split("[<>=]", d)[0], re.split("[<>=]", d)[0]) + d[len(re.split("[<>=]", d)[0]) :] for d in conda
+    )
+    pip = sorted(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert conda == pip
+    assert "python>=3.11" in env["dependencies"] and {"pip": ["-e ."]} in env["dependencies"]
