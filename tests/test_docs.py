@@ -45,9 +45,8 @@ def test_environment_yml_takes_the_dependencies_of_pyproject_from_conda_forge():
     assert env["channels"] == ["conda-forge"]
     conda = [d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python>", "pip"))]
     renamed = {"python-duckdb": "duckdb"}  # conda-forge's name for the Python package
-    conda = sorted(
-        renamed.get(re.split("[<>=]", d)[0], re.split("[<>=]", d)[0]) + d[len(re.split("[<>=]", d)[0]) :] for d in conda
-    )
+    names = [re.split("[<>=]", d)[0] for d in conda]
+    conda = sorted(renamed.get(name, name) + d[len(name) :] for name, d in zip(names, conda, strict=True))
     pip = sorted(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
     assert conda == pip
     assert "python>=3.11" in env["dependencies"] and {"pip": ["-e ."]} in env["dependencies"]
