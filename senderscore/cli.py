@@ -14,6 +14,7 @@ import difflib
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -219,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         args.format = {".csv": "csv", ".json": "json"}.get(suffix, "table")
     try:
         _relative(args)
+        args.stage = _Stages(args)
         commands = {
             "score": _score,
             "report": _report,
@@ -240,6 +242,26 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a full disk, a lost mount...: the path and the reason, no traceback
         print(f"senderscore: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+
+
+class _Stages:
+    """One line per stage on stderr, with the time the previous stage took, for runs that take
+    a while: inputs over 50 MB, samples of a million rows or more. Silent under --quiet, and
+    plain lines (no carriage returns) that read well in a log or a cron mail."""
+
+    BYTES = 50 * 1024 * 1024
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        source = getattr(args, "input", None)
+        large = source is not None and source.is_file() and source.stat().st_size > self.BYTES
+        large = large or getattr(args, "rows", 0) >= 1_000_000
+        self.enabled = large and not getattr(args, "quiet", False)
+        self.started = time.perf_counter()
+
+    def __call__(self, text: str) -> None:
+        if self.enabled:
+            now = time.perf_counter()
+            print(f"senderscore: [{now - self.started:6.1f} s] {text}", file=sys.stderr, flush=True)
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -279,6 +301,7 @@ def _stale(args: argparse.Namespace, why: str) -> int:
 def _open(args: argparse.Namespace, policy: object) -> Opened:
     """Check the outputs, then read and check the input on its engine; write the rejects."""
     _check_outputs(args)
+    args.stage(f"reading and checking {args.input.name} (engine {args.engine})")
     opened = open_dataset(
         args.input,
         engine=args.engine,
@@ -288,6 +311,7 @@ def _open(args: argparse.Namespace, policy: object) -> Opened:
         verbose=args.verbose,
     )
     _write_rejects(opened.report, args)
+    args.stage(f"{opened.report.rows_read:,} rows checked on {opened.report.engine}; grouping")
     return opened
 
 
@@ -298,6 +322,7 @@ def _score(args: argparse.Namespace) -> int:
     report = opened.report
     cube = cube_of(opened, date_field=args.date_field)
     table = sender_scores(cube, start=window[0], end=window[1], by=args.by, policy=policy)
+    args.stage("scored")
     meta = {
         "by": args.by,
         "date_field": args.date_field,
@@ -413,7 +438,10 @@ def _evidence(args: argparse.Namespace):
     opened = _open(args, policy)
     users = [u.strip() for u in args.users.split(",") if u.strip()]
     cube = select_users(cube_of(opened, date_field=args.date_field), users)
-    return gather(opened, start=window[0], end=window[1], policy=policy, cube=cube)
+    args.stage("gathering the evidence (contacts, domains, re-enrollments)")
+    evidence = gather(opened, start=window[0], end=window[1], policy=policy, cube=cube)
+    args.stage("evidence gathered")
+    return evidence
 
 
 def _recommend(args: argparse.Namespace) -> int:
@@ -459,6 +487,7 @@ def _sample(args: argparse.Namespace) -> int:
     check_target(args.output, what="sample")
     if args.output.exists() and not args.force:
         raise InputError(f"{args.output}: exists; pass --force to replace it, or choose another --output.")
+    args.stage(f"generating {args.rows:,} enrollments")
     path = write_sample(args.output, rows=args.rows, seed=args.seed)
     _say(args, f"wrote {path} ({args.rows:,} enrollments, seed {args.seed})")
     return 0

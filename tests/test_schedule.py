@@ -131,3 +131,18 @@ def test_the_recipes_run_their_command(tmp_path, recipe):
     result = run_module(*args, "--as-of", "2026-11-02")
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert [p.name for p in tmp_path.glob("*.html")] == ["sender-score_sample_enrollments_2026-10-01_2026-10-31.html"]
+
+
+def test_long_runs_say_each_stage_on_stderr_unless_quiet(cli, monkeypatch, tmp_path):
+    monkeypatch.setattr("senderscore.cli._Stages.BYTES", 0)  # the sample stands in for a large export
+    code, _, err = cli("suppress", SAMPLE, "--output", tmp_path / "c.csv")
+    stages = [line for line in err.splitlines() if line.startswith("senderscore: [")]
+    assert code == 0 and [line.split("] ")[1].split(" ")[0] for line in stages] == [
+        "reading",
+        "8,024",
+        "gathering",
+        "evidence",
+    ]
+    assert all("\r" not in line for line in stages)
+    code, _, err = cli("suppress", SAMPLE, "--output", tmp_path / "d.csv", "-q")
+    assert code == 0 and err == ""
