@@ -11,7 +11,7 @@ TEST_STAMP := $(VENV)/.installed-test
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[report]"
 	touch $(STAMP)
 
 # The test tools (pytest, playwright, pyspark for the engine tests, ...) only for `make test`.

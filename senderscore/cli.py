@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from . import __version__, alerts
 from .cube import cube_of
 from .errors import InputError, ReportError
+from .extras import require
 from .files import STDOUT, check_target, free_name, write_text
 from .load import LoadReport, Opened, load_enrollments, open_dataset
 from .load.dates import WINDOWS, parse_date, parse_window, relative_window
@@ -393,6 +394,7 @@ def _write_rejects(report: LoadReport, args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    require("report", "senderscore report")
     from .report import run_report  # papermill and nbconvert load only for reports
 
     formats = ("html", "ipynb") if args.format == "both" else (args.format,)

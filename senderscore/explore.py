@@ -13,9 +13,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import altair as alt
-import ipywidgets as widgets
 import pandas as pd
+
+try:
+    import altair as alt
+    import ipywidgets as widgets
+except ModuleNotFoundError as exc:  # a core install: name the extra that brings the explorer
+    raise ModuleNotFoundError(
+        f"the explorer needs the 'explore' extra ({exc.name} is not installed): pip install 'senderscore[explore]'."
+    ) from None
 
 from . import charts
 from .cube import Cube, build_cube, coarsen, select_users

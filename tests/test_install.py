@@ -31,13 +31,21 @@ def test_the_wheel_runs_score_and_report_outside_the_checkout(tmp_path):
     subprocess.run([python, "-m", "pip", "install", "--quiet", str(wheel)], check=True, timeout=900)
     work = tmp_path / "work"  # no checkout anywhere near: the package must carry what it runs
     work.mkdir()
+    senderscore = env / "bin" / "senderscore"
+    core = subprocess.run([senderscore, "score", SAMPLE, "--format", "csv"], cwd=work, capture_output=True, text=True)
+    assert core.returncode == 0 and core.stdout.startswith("user_id,"), core.stderr  # the core alone scores
+    lean = subprocess.run([senderscore, "report", SAMPLE], cwd=work, capture_output=True, text=True)
+    assert lean.returncode == 2 and "pip install 'senderscore[report]'" in lean.stderr, lean.stderr
+    command = [senderscore, "score", SAMPLE, "--engine", "duckdb"]
+    lean = subprocess.run(command, cwd=work, capture_output=True, text=True)
+    assert lean.returncode == 2 and "pip install 'senderscore[scale]'" in lean.stderr, lean.stderr
+    subprocess.run([python, "-m", "pip", "install", "--quiet", f"{wheel}[report]"], check=True, timeout=900)
     where = subprocess.run(
         [python, "-c", "import senderscore.paths as p; print(p.REPORT_NOTEBOOK)"],
         cwd=work, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "site-packages" in where and str(ROOT) not in where
 
-    senderscore = env / "bin" / "senderscore"
     score = subprocess.run([senderscore, "score", SAMPLE, "--format", "csv"], cwd=work, capture_output=True, text=True)
     assert score.returncode == 0, score.stderr
     assert score.stdout.startswith("user_id,")

@@ -19,6 +19,7 @@ import narwhals as nw
 import pandas as pd
 
 from ..errors import InputError, Problem
+from ..extras import require
 from .read import (
     RawTable,
     binary_text,
@@ -75,6 +76,7 @@ def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, 
 def duckdb_connection() -> Any:
     """A DuckDB connection pinned to UTC (the timestamp rule does its own zone arithmetic) that
     spills to a temporary folder past 1 GB instead of growing."""
+    require("scale", "the DuckDB engine")
     import duckdb
 
     con = duckdb.connect()
@@ -154,6 +156,7 @@ def _from_raw(raw: RawTable, engine: str) -> Dataset:
 
 
 def _duckdb_file(path: Path, kind: str) -> Dataset:
+    require("scale", f"the DuckDB engine (for {path.name})")
     import duckdb
 
     con = duckdb_connection()
