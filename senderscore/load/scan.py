@@ -156,10 +156,9 @@ def _from_raw(raw: RawTable, engine: str) -> Dataset:
 
 
 def _duckdb_file(path: Path, kind: str) -> Dataset:
-    require("scale", f"the DuckDB engine (for {path.name})")
+    con = duckdb_connection()  # first: it names the extra when DuckDB is not installed
     import duckdb
 
-    con = duckdb_connection()
     if kind == "parquet":
         source = f"read_parquet('{sql_text(str(path))}', file_row_number = true)"
         row = "file_row_number + 1"
