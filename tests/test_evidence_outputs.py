@@ -142,7 +142,7 @@ def test_recommend_and_suppress_commands_on_the_sample(cli, tmp_path):
     code, out, _ = cli("recommend", SAMPLE)
     assert code == 0
     for rule in RULES:
-        assert f"({rule})" in out
+        assert f"({rule}" in out
     assert out.index("[CRITICAL]") < out.index("[HIGH]") < out.index("[LOW]")
     code, out, _ = cli("recommend", SAMPLE, "--format", "json", "--users", "Maya Evans")
     assert {f["user_name"] for f in json.loads(out)} == {"Maya Evans"}

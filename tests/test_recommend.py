@@ -7,7 +7,8 @@ import pytest
 from conftest import RULES, SAMPLE, bounced, frame, replied, rows
 
 from senderscore import load_enrollments, score_table
-from senderscore.evidence import gather, recommend, render_findings
+from senderscore.evidence import Finding, best_action, gather, recommend, render_findings
+from senderscore.evidence.findings import ADVICE, SEVERITIES, calibrated
 
 
 def evidence(data: pd.DataFrame, **kwargs):
@@ -78,7 +79,7 @@ def test_reenrolled_after_bounce_and_after_unsubscribe():
     )
     findings = recommend(evidence(data))
     (again,) = by_rule(findings, "reenrolled_after_bounce")
-    assert (again.user_id, again.rows, again.severity) == ("u2", ["b"], "high")
+    assert (again.user_id, again.rows, again.severity) == ("u2", ["b"], "medium")  # u2 is provisional: never high
     (unsub,) = by_rule(findings, "emailed_after_unsubscribe")
     assert (unsub.user_id, unsub.rows, unsub.severity) == ("u3", ["unsub"], "critical")
     assert findings[0].severity == "critical"  # most severe first
@@ -138,7 +139,7 @@ def test_low_reply_compares_personalised_emails_where_the_data_says():
     (finding,) = by_rule(recommend(evidence(data)), "low_reply")
     assert finding.evidence["reply_rate_personalized"] == pytest.approx(4 / 50)
     assert finding.evidence["reply_rate_not_personalized"] == pytest.approx(1 / 100)
-    assert "personalised emails got replies 8.0 % of the time (50 delivered), the others 1.0 % (100)" in finding.advice
+    assert "personalised emails got replies 8.0 % of the time (50 delivered), the others 1.0 % (100)" in finding.detail
 
 
 def test_personalized_values_are_validated():
@@ -146,3 +147,32 @@ def test_personalized_values_are_validated():
 
     with pytest.raises(InputError, match=r"column 'personalized': value 'maybe': expected true or false"):
         load_enrollments(frame(rows(1, personalized="maybe")))
+
+
+def test_findings_a_manager_reads_official_first_never_high_for_nothing():
+    """Provisional users' findings come after official ones and are never "high"; a finding worth
+    +0.0 points is not "high" either; each rule's advice is said once, not per finding."""
+    findings = recommend(gather(load_enrollments(SAMPLE).enrollments, start="2026-01-01"))
+    official = [f.official for f in findings]
+    assert official == sorted(official, reverse=True) and True in official and False in official
+    assert all(f.severity != "high" for f in findings if not f.official or f.score_change == 0.0)
+    order = [(not f.official, SEVERITIES.index(f.severity)) for f in findings]
+    assert order == sorted(order)
+    for rule in {f.rule for f in findings}:
+        assert len({f.advice for f in findings if f.rule == rule}) == 1
+        assert all(f.advice not in f.detail for f in findings if f.rule == rule)
+    text = render_findings(findings)
+    assert text.count(ADVICE["high_bounce"]) == 1 and "(s)" not in text
+
+
+def test_the_best_action_is_the_one_worth_most_points():
+    def make(rule, change, action="do it", severity="high"):
+        return Finding(rule, severity, "u", "U", "m", "s", action=action, score_before=50.0, score_after=50.0 + change)
+
+    low, high, none = make("low_reply", 2.0), make("high_bounce", 6.5), make("changed", 9.0, action="")
+    assert best_action([low, high, none]) is high  # "changed" is no action: its effect is history
+    assert best_action([make("high_bounce", 0.0)]) is None
+    assert calibrated(make("high_bounce", 0.0), official=True).severity == "medium"
+    assert calibrated(make("high_bounce", 1.0), official=False).severity == "medium"
+    compliance = make("emailed_after_unsubscribe", 0.0, severity="critical")
+    assert calibrated(compliance, official=False).severity == "critical"  # compliance stays critical

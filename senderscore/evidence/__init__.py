@@ -3,16 +3,19 @@
 from .cleanup import suppression_list, to_crm_csv
 from .domains import domain_table, mask_email, provider_family, typo_of
 from .facts import Evidence, gather
-from .rules import RULES, Finding, findings_frame, recommend, render_findings
+from .findings import Finding, best_action, findings_frame, plural, render_findings
+from .rules import RULES, recommend
 
 __all__ = [
     "RULES",
     "Evidence",
     "Finding",
+    "best_action",
     "domain_table",
     "findings_frame",
     "gather",
     "mask_email",
+    "plural",
     "provider_family",
     "recommend",
     "render_findings",

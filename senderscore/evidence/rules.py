@@ -8,62 +8,17 @@ runs them all. Severity: critical (compliance), high, medium, low.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..output import percent, printable
+from ..output import percent
 from ..scores import score_table, sender_scores
 from .facts import SUMS, Evidence
+from .findings import Finding, calibrated, order, plural
 
-SEVERITIES = ("critical", "high", "medium", "low")
 MIN_DELIVERED = 20  # sequences with fewer delivered enrollments are too noisy to single out
 COMPARE_DAYS = 90  # "what changed": the last 90 days of the window against the 90 before
-REPLY_ADVICE = (
-    "Add personalisation tokens to the templates; split contacts into saved filters (segments) and "
-    "write to each; add content relevant to the recipient's company or industry (a recent post, a "
-    "case study)."
-)
-
-
-@dataclass
-class Finding:
-    """One recommendation: who, what, the evidence, the advice and the effect on the score."""
-
-    rule: str
-    severity: str
-    user_id: str
-    user_name: str
-    metric: str
-    summary: str
-    advice: str
-    sequence_id: str = ""
-    sequence_name: str = ""
-    evidence: dict = field(default_factory=dict)
-    rows: list[str] = field(default_factory=list)
-    score_before: float | None = None
-    score_after: float | None = None
-    band_before: str = ""
-    band_after: str = ""
-
-    @property
-    def score_change(self) -> float | None:
-        """Points gained (+) or lost (-) by acting on the finding; None without a score effect."""
-        if self.score_before is None or self.score_after is None:
-            return None
-        return round(self.score_after - self.score_before, 1) + 0.0  # + 0.0: no "-0.0"
-
-    @property
-    def effect(self) -> str:
-        """``'+6.0 points, Fair → Good'``, or '' when the finding has no score effect."""
-        if self.score_change is None:
-            return ""
-        text = f"{self.score_change:+.1f} points"
-        return text + (f", {self.band_before} → {self.band_after}" if self.band_before != self.band_after else "")
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "effect": self.effect}
 
 
 def _with_effect(finding: Finding, before: pd.Series, after: pd.Series) -> Finding:
@@ -100,11 +55,10 @@ def low_reply(ev: Evidence) -> list[Finding]:
             f"({low:.0%}-{ev.policy.reply_good[1]:.0%}).",
             (
                 f"Start with {', '.join(names)}: your median sequence replies at {percent(user_median)}, "
-                f"the team's at {percent(team_median)}. "
+                f"the team's at {percent(team_median)}."
                 if names
-                else ""
-            )
-            + REPLY_ADVICE,
+                else "No sequence has enough delivered enrollments to single one out."
+            ),
             evidence={
                 "reply_rate": user["reply_rate"],
                 "user_median": user_median,
@@ -120,10 +74,10 @@ def low_reply(ev: Evidence) -> list[Finding]:
             after = user.copy()
             after["replied"] = user["replied"] + gained
             finding = _with_effect(finding, user, _score_counts(ev, after))
-            finding.advice += (
-                f" Bringing {ev.sequence_name(seq['sequence_id'])} up to the team median "
-                f"would be worth {finding.effect}."
-            )
+            name = ev.sequence_name(seq["sequence_id"])
+            finding.detail += f" Bringing {name} up to the team median would be worth {finding.effect}."
+            finding.action = f"Rework {name}: from {percent(seq['reply_rate'])} to the team's {percent(team_median)}"
+            finding.contacts = int(seq["ended"] - seq["bounced"])
         findings.append(finding)
     return findings
 
@@ -137,7 +91,7 @@ def _personalisation(ev: Evidence, user_id: str, finding: Finding) -> Finding:
         (yes_n, yes_r), (no_n, no_r) = (mine.loc[k, ["delivered", "replied"]].astype(int) for k in (True, False))
         finding.evidence["reply_rate_personalized"] = yes_r / yes_n
         finding.evidence["reply_rate_not_personalized"] = no_r / no_n
-        finding.advice += (
+        finding.detail += (
             f" This user's personalised emails got replies {percent(yes_r / yes_n)} of the time "
             f"({yes_n} delivered), the others {percent(no_r / no_n)} ({no_n})."
         )
@@ -173,14 +127,17 @@ def high_bounce(ev: Evidence) -> list[Finding]:
         bad = bad.sort_values(["ended", "domain"], ascending=[False, True], kind="stable").head(5)
         user_typos = typos_by.get(user_id, [])
         contacts = int(caught.loc[user_id, "contact_id"])
-        summary = f"Bounce rate {percent(user['bounce_rate'])} ({len(bounced)} hard-bounced contacts)."
+        summary = f"Bounce rate {percent(user['bounce_rate'])} ({plural(len(bounced), 'hard-bounced contact')})."
         if contacts:
-            summary += (
-                f" Removing the {contacts} contact(s) a clean-up list catches (bounced before, typo "
+            detail = (
+                f"Removing the {plural(contacts, 'contact')} a clean-up list catches (bounced before, typo "
                 f"domains) would have taken it to {percent(after['bounce_rate'])}."
             )
         else:
-            summary += " None had bounced before or sits on a typo domain: check the sources of these addresses."
+            detail = "None had bounced before or sits on a typo domain: check the sources of these addresses."
+        worst = [f"{d} ({percent(b / e)})" for d, e, b in zip(bad["domain"], bad["ended"], bad["bounced"]) if b]
+        detail += f" Domains that bounce most: {', '.join(worst)}." if worst else ""
+        detail += f" Typo domains: {', '.join(f'{d} ({ev.typos[d]}?)' for d in user_typos)}." if user_typos else ""
         finding = Finding(
             "high_bounce",
             "high",
@@ -188,8 +145,9 @@ def high_bounce(ev: Evidence) -> list[Finding]:
             ev.user_name(user["user_id"]),
             "bounce_rate",
             summary,
-            "Remove contacts that hard-bounced (see the clean-up list); fix or drop typo domains; watch the "
-            "domains below; filter out contacts that never engaged; use verified, consented addresses.",
+            detail,
+            action=f"Suppress the {plural(contacts, 'contact')} on the clean-up list" if contacts else "",
+            contacts=contacts,
             evidence={
                 "bounced_contacts": len(bounced),
                 "caught_contacts": contacts,
@@ -207,7 +165,7 @@ def high_bounce(ev: Evidence) -> list[Finding]:
     return findings
 
 
-def _reenrolled(ev: Evidence, *, error: str, rule: str, severity: str, what: str, advice: str) -> list[Finding]:
+def _reenrolled(ev: Evidence, *, error: str, rule: str, severity: str, what: str, action: str) -> list[Finding]:
     later = ev.reenrolled[error]
     removed = later[later["counted"] & later["user_id"].isin(ev.users.index)].groupby("user_id")[list(SUMS)].sum()
     rescored = ev.rescore(removed)
@@ -220,8 +178,11 @@ def _reenrolled(ev: Evidence, *, error: str, rule: str, severity: str, what: str
             str(user_id),
             ev.user_name(str(user_id)),
             "compliance",
-            f"{len(contacts)} contact(s) enrolled again after {what} ({len(rows)} enrollment(s)).",
-            advice,
+            f"{plural(len(contacts), 'contact was', 'contacts were')} enrolled again after {what} "
+            f"({plural(len(rows), 'enrollment')}), first on "
+            f"{pd.Timestamp(int(rows['event_at'].min()), unit='us').date()}.",
+            action=action.format(contacts=plural(len(contacts), "contact")),
+            contacts=len(contacts),
             evidence={
                 "contacts": len(contacts),
                 "enrollments": len(rows),
@@ -244,7 +205,7 @@ def rebounce(ev: Evidence) -> list[Finding]:
         rule="reenrolled_after_bounce",
         severity="high",
         what="a hard bounce",
-        advice="A hard-bounced address will bounce again: suppress it before enrolling (clean-up list).",
+        action="Suppress the {contacts} that bounced before",
     )
 
 
@@ -256,8 +217,7 @@ def after_unsubscribe(ev: Evidence) -> list[Finding]:
         rule="emailed_after_unsubscribe",
         severity="critical",
         what="unsubscribing",
-        advice="These contacts asked not to be contacted: emailing them again is a compliance risk. "
-        "Exclude unsubscribed contacts from every sequence (clean-up list).",
+        action="Remove the {contacts} who unsubscribed from every sequence",
     )
 
 
@@ -271,10 +231,9 @@ def needs_data(ev: Evidence) -> list[Finding]:
             u["user_id"],
             ev.user_name(u["user_id"]),
             "eligibility",
-            f"Needs {floor - int(u['ended'])} more ended enrollments for an official score "
+            f"Needs {plural(floor - int(u['ended']), 'more ended enrollment')} for an official score "
             f"({int(u['ended'])} of {floor}); provisional score {u['score']:.1f} "
             f"(range {u['score_low']:.0f}-{u['score_high']:.0f}), {u['band']}.",
-            "Treat this score as provisional; compare again once the user has enough ended enrollments.",
             evidence={"ended": int(u["ended"]), "needed": floor - int(u["ended"])},
         )
         for _, u in ev.by_user[~ev.by_user["eligible"]].iterrows()
@@ -314,9 +273,13 @@ def changed(ev: Evidence) -> list[Finding]:
             "score",
             f"Score {verb} from {prev['score']:.1f} ({prev['band']}, {previous_start} to {previous_end}) "
             f"to {cur['score']:.1f} ({cur['band']}, {current_start} to {ev.end}).",
-            "Look first at the sequences that explain most of the change: "
-            + "; ".join(f"{ev.sequence_name(s)} ({p:+.1f} points)" for s, p in drivers)
-            + ".",
+            (
+                "Sequences behind the change: "
+                + "; ".join(f"{ev.sequence_name(s)} ({p:+.1f} points)" for s, p in drivers)
+                + "."
+                if drivers
+                else "No single sequence explains the change."
+            ),
             evidence={
                 "previous": prev["score"],
                 "current": cur["score"],
@@ -357,45 +320,8 @@ RULES = (after_unsubscribe, rebounce, high_bounce, low_reply, changed, needs_dat
 
 
 def recommend(ev: Evidence, rules: tuple = RULES) -> list[Finding]:
-    """Every rule's findings, most severe first, then by user."""
-    findings = [finding for rule in rules for finding in rule(ev)]
-    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.user_name, f.rule))
-
-
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    """Findings as a flat table (evidence and rows as text), for CSV and HTML."""
-    columns = [
-        "severity",
-        "rule",
-        "user_id",
-        "user_name",
-        "sequence_id",
-        "metric",
-        "summary",
-        "effect",
-        "score_change",
-        "advice",
-        "score_before",
-        "score_after",
-        "band_before",
-        "band_after",
-        "rows",
-    ]
-    records = [{**f.to_dict(), "rows": "; ".join(map(str, f.rows)), "score_change": f.score_change} for f in findings]
-    return pd.DataFrame(records, columns=columns)
-
-
-def render_findings(findings: list[Finding]) -> str:
-    """Findings for the terminal, most severe first."""
-    if not findings:
-        return "No findings: nothing in this window calls for action.\n"
-    lines = []
-    for f in findings:
-        where = f" / {f.sequence_name or f.sequence_id}" if f.sequence_id else ""
-        lines.append(printable(f"[{f.severity.upper()}] {f.user_name}{where} ({f.rule}): {f.summary}"))
-        if f.effect:
-            lines.append(f"    effect: {f.effect}")
-        lines.append(printable(f"    advice: {f.advice}"))
-    counts = pd.Series([f.severity for f in findings]).value_counts()
-    lines.append("\n" + ", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES))
-    return "\n".join(lines) + "\n"
+    """Every rule's findings, calibrated (:func:`~senderscore.evidence.findings.calibrated`) and
+    ordered: official users first, most severe first, larger effects first."""
+    official = dict(zip(ev.by_user["user_id"], ev.by_user["eligible"].astype(bool)))
+    findings = [calibrated(f, official.get(f.user_id, False)) for rule in rules for f in rule(ev)]
+    return order(findings)
