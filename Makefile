@@ -22,11 +22,12 @@ $(TEST_STAMP): $(STAMP)
 report: $(STAMP)  ## the HTML report of the sample data, in reports/
 	$(BIN)/senderscore report data/sample_enrollments.csv --output-dir reports
 
-# The browser tests drive Debian's chromium (never a downloaded browser).
+# The browser tests drive Debian's chromium (never a downloaded browser) and read printed
+# reports with poppler's pdftotext.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v pdftotext; } >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils; }
 
 test: $(TEST_STAMP) chromium  ## lint, then the whole test suite
 	$(BIN)/ruff check .

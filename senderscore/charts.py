@@ -13,7 +13,6 @@ from .errors import InputError
 from .policy import Policy, load_policy
 
 MAX_BARS = 40  # users in the score and rate charts; the tables list everyone
-MAX_LINES = 10  # users in the trend chart (the busiest ones)
 PALETTE = ["#1a9850", "#91cf60", "#fdae61", "#d73027", "#a50026", "#67001f"]  # best -> worst
 PERCENT = ".1%"
 
@@ -92,9 +91,9 @@ def rate_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str 
     low, high = policy.reply_good
     zones = pd.DataFrame(
         [
-            {"zone": f"good reply rate ({low:.0%}-{high:.0%})", "x": low, "x2": high, "y": 0.0, "y2": y_max},
+            {"zone": f"good reply rate ({policy.reply_good_text})", "x": low, "x2": high, "y": 0.0, "y2": y_max},
             {
-                "zone": f"good bounce rate (< {policy.bounce_good_max:.0%})",
+                "zone": f"good bounce rate ({policy.bounce_good_text})",
                 "x": 0.0,
                 "x2": x_max,
                 "y": 0.0,
@@ -155,6 +154,13 @@ TREND_METRICS = {
     "reply_rate": ("Reply rate", "%"),
     "bounce_rate": ("Bounce rate", "%"),
 }
+MAX_PANELS = 60  # small multiples in one trend chart: the busiest users; tables list everyone
+
+
+def period_labels(periods: pd.Series) -> pd.Series:
+    """Unique axis labels: ``'Jan 2026'`` for months, the week's Monday ``'2026-01-05'`` for weeks."""
+    monthly = bool(len(periods)) and bool((periods.dt.day == 1).all()) and periods.dt.day_of_week.ne(0).any()
+    return periods.dt.strftime("%b %Y" if monthly else "%Y-%m-%d")
 
 
 def trend_chart(
@@ -162,44 +168,62 @@ def trend_chart(
     policy: Policy | None = None,
     *,
     label: str = "user",
-    metrics: tuple[str, ...] = ("score", "reply_rate", "bounce_rate"),
-) -> alt.VConcatChart:
-    """Score, reply rate and bounce rate per period for the busiest users.
+    metric: str = "score",
+    columns: int = 4,
+) -> alt.FacetChart:
+    """One small panel per user: ``metric`` per week or month, points coloured by band.
 
-    ``trend`` is ``sender_scores(..., period="week"|"month")``. Hollow points are
-    provisional periods (under the user floor).
+    ``trend`` is :func:`senderscore.trends.trend_table` (or ``sender_scores(..., period=...)``).
+    Every user gets a panel (up to :data:`MAX_PANELS`, the busiest first; the title says so
+    when some are left out). Rows marked ``partial`` (a period the window cuts) are left out
+    and named in the subtitle. Hollow, faded points are provisional periods (too few ended
+    enrollments for an official score in that period).
     """
     policy = load_policy(policy)
     if "period" not in trend.columns:
         raise InputError("trend_chart needs a 'period' column: pass sender_scores(..., period='month').")
+    if metric not in TREND_METRICS:
+        raise InputError(f"metric {metric!r}: expected one of {', '.join(TREND_METRICS)}.")
     data = chart_frame(trend, label)
-    busiest = data.groupby("label")["ended"].sum().nlargest(MAX_LINES).index
-    data = data[data["label"].isin(busiest)][
-        ["label", "period", "score", "reply_rate", "bounce_rate", "ended", "status"]
+    partial = data.get("partial", pd.Series(False, index=data.index)).astype(bool)
+    left_out = sorted(period_labels(data.loc[partial, "period"].drop_duplicates()))
+    data = data[~partial]
+    busiest = data.groupby("label")["ended"].sum().sort_values(ascending=False, kind="stable")
+    shown = list(busiest.index[:MAX_PANELS])
+    data = data[data["label"].isin(shown)].sort_values("period", kind="stable").copy()
+    data["when"] = period_labels(data["period"])
+    data = data[["label", "when", "score", "reply_rate", "bounce_rate", "ended", "band", "status"]]
+    title, fmt = TREND_METRICS[metric]
+    tip_fmt = PERCENT if fmt == "%" else ".1f"
+    x_axis = alt.Axis(labelAngle=-45, labelOverlap="greedy")  # greedy: hide a label rather than overlap it
+    base = alt.Chart().encode(
+        x=alt.X("when:O", sort=list(dict.fromkeys(data["when"])), title=None, axis=x_axis),
+        y=alt.Y(f"{metric}:Q", title=title, axis=alt.Axis(format=fmt)),
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title=label.capitalize()),
+        alt.Tooltip("when:O", title="Period"),
+        alt.Tooltip(f"{metric}:Q", format=tip_fmt, title=title),
+        alt.Tooltip("band:N"),
+        alt.Tooltip("ended:Q", title="Ended"),
+        alt.Tooltip("status:N"),
     ]
-    monthly = bool(len(data)) and bool((data["period"].dt.day == 1).all())
-    axis = alt.Axis(format="%b %Y" if monthly else "%d %b %Y", labelAngle=0)
-    panels = []
-    for field in metrics:
-        title, fmt = TREND_METRICS[field]
-        base = alt.Chart().encode(
-            x=alt.X("period:T", title=None, axis=axis),
-            y=alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=fmt)),
-            color=alt.Color("label:N", title="User", sort=list(busiest)),
-        )
-        tooltip = [
-            alt.Tooltip("label:N"),
-            alt.Tooltip("period:T"),
-            alt.Tooltip(f"{field}:Q", format=fmt if fmt != "%" else PERCENT),
-            alt.Tooltip("ended:Q"),
-            alt.Tooltip("status:N"),
-        ]
-        official = base.transform_filter("datum.status == 'official'").mark_point(size=30, filled=True)
-        provisional = base.transform_filter("datum.status != 'official'").mark_point(size=30, fill="white")
-        layers = [base.mark_line(), official.encode(tooltip=tooltip), provisional.encode(tooltip=tooltip)]
-        panels.append(alt.layer(*layers).properties(width=520, height=150))
-    # Data once at the top: layers that each carry it make altair copy it many times over.
-    return alt.vconcat(*panels, data=data).properties(title="Trend per period (hollow points: provisional)")
+    colour = alt.Color("band:N", scale=band_scale(policy), title="Band")
+    official = base.transform_filter("datum.status == 'official'").mark_point(size=45, filled=True, opacity=1)
+    provisional = base.transform_filter("datum.status != 'official'").mark_point(size=45, filled=False, opacity=0.6)
+    layers = alt.layer(
+        base.mark_line(color="#999", strokeWidth=1),
+        official.encode(color=colour, tooltip=tooltip),
+        provisional.encode(color=colour, tooltip=tooltip),
+    ).properties(width=190, height=110)
+    subtitle = ["Filled points: official; hollow: provisional (too few ended enrollments in the period)."]
+    if left_out:
+        subtitle.append(f"Left out, cut by the window: {', '.join(left_out)}.")
+    if len(busiest) > len(shown):
+        subtitle.append(f"The {len(shown)} busiest of {len(busiest)}; the table above lists everyone.")
+    return layers.facet(facet=alt.Facet("label:N", title=None, sort=shown), columns=columns, data=data).properties(
+        title=alt.Title(f"{title} per period", subtitle=subtitle, anchor="start")
+    )
 
 
 def domain_chart(domains: pd.DataFrame, policy: Policy | None = None, *, top: int = 15) -> alt.LayerChart:

@@ -1,5 +1,5 @@
-"""The report's evidence sections: alerts, recommendations, clean-up list, recipient domains,
-trend changes. HTML with every data value escaped."""
+"""The report's evidence sections: findings, clean-up list, recipient domains, trend changes.
+HTML with every data value escaped (:mod:`senderscore.markup`)."""
 
 from __future__ import annotations
 
@@ -7,76 +7,130 @@ from html import escape
 
 import pandas as pd
 from IPython.display import HTML
-from pandas.io.formats.style import Styler
 
+from . import markup
 from .context import ReportContext
-from .output import percent
+from .evidence import plural
+from .evidence.findings import ADVICE, SEVERITIES, TITLES, Finding
+from .output import percent, to_csv
 
-MAX_ROWS = 50  # rows of the clean-up list shown in the HTML report
+TOP_CONTACTS = 20  # contacts shown in the report; the download holds the whole list
+MAX_DOWNLOAD = 20_000_000  # bytes of CSV embedded in the page; past it, `senderscore suppress` writes it
 MAX_DOMAINS = 20  # rows of the domain table: the domains with the most bounces
 SEVERITY_COLOURS = {"critical": "#67001f", "high": "#d73027", "medium": "#fdae61", "low": "#91bfdb"}
+WIDTHS = {"Severity": "6em", "Finding": "11em", "Effect on the score": "9em"}  # findings tables line up
+# Clean-up reasons, most urgent first: the order the list is read in.
+REASONS = {
+    "unsubscribed": "Unsubscribed (compliance)",
+    "hard bounced": "Hard bounced",
+    "suspected typo domain": "Suspected typo domain",
+    "never engaged": "Never engaged",
+}
 
 
-def alerts(ctx: ReportContext) -> HTML:
-    """Official scores at or below the alert band: the first thing a scheduled report shows."""
-    if not ctx.alert_band:
-        return HTML("<p class='ss-muted'>No alert band set for this run.</p>")
-    if ctx.alerts.empty:
-        return HTML(f"<p>No official score at or below <b>{escape(ctx.alert_band)}</b>.</p>")
-    items = "".join(
-        f"<li><b>{escape(str(r.get('user_name') or r['user_id']))}</b>: {r['score']:.1f} {escape(r['band'])} "
-        f"(reply {percent(r['reply_rate'])}, bounce {percent(r['bounce_rate'])}, {int(r['ended']):,} ended)</li>"
-        for _, r in ctx.alerts.iterrows()
-    )
-    return HTML(
-        f"<div class='ss-alert' style='border-left:6px solid #d73027;padding:4px 12px'>"
-        f"<b>{len(ctx.alerts)} user(s) with an official score at or below {escape(ctx.alert_band)}:</b>"
-        f"<ul>{items}</ul></div>"
+def _severity(severity: str) -> str:
+    colour = SEVERITY_COLOURS.get(severity, "#999")
+    text = "#fff" if severity in ("critical", "high") else "#111"
+    return (
+        f'<span class="ss-band" style="background-color:{colour};color:{text};border-radius:4px;'
+        f'padding:1px 6px">{escape(severity)}</span>'
     )
 
 
 def recommendations(ctx: ReportContext) -> HTML:
-    """Findings, most severe first: summary, effect on the score, advice."""
+    """Findings grouped per user (official users first, by severity and effect); each row holds
+    the evidence, and each rule's advice is said once, under the groups."""
     if not ctx.findings:
         return HTML("<p>No findings: nothing in this window calls for action.</p>")
-    rows = []
-    for f in ctx.findings:
-        colour = SEVERITY_COLOURS.get(f.severity, "#999")
-        rows.append(
-            f"<tr data-rule='{escape(f.rule)}'><td><span class='ss-band' style='background:{colour};color:white'>"
-            f"{escape(f.severity)}</span></td><td>{escape(f.user_name)}</td><td>{escape(f.rule.replace('_', ' '))}"
-            f"</td><td>{escape(f.summary)}</td><td>{escape(f.effect)}</td><td>{escape(f.advice)}</td></tr>"
-        )
+    groups: dict[str, list[Finding]] = {}
+    for f in ctx.findings:  # already ordered: official first, severity, effect
+        groups.setdefault(f.user_id, []).append(f)
     counts = pd.Series([f.severity for f in ctx.findings]).value_counts()
-    head = ", ".join(f"{int(counts[s])} {s}" for s in SEVERITY_COLOURS if s in counts)
-    return HTML(
-        f"<p>{len(ctx.findings)} findings: {head}.</p><table class='ss-table' data-table='findings'>"
-        "<thead><tr><th>Severity</th><th>User</th><th>Rule</th><th>Finding</th><th>Effect on the score</th>"
-        f"<th>Advice</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    head = ", ".join(f"{int(counts[s])} {s}" for s in SEVERITIES if s in counts)
+    parts = [f"<p>{plural(len(ctx.findings), 'finding')} for {plural(len(groups), 'user')}: {head}.</p>"]
+    for findings in groups.values():
+        first = findings[0]
+        status = "" if first.official else " (provisional score: findings wait for more data)"
+        frame = pd.DataFrame(
+            {
+                "Severity": [f.severity for f in findings],
+                "Finding": [f.title for f in findings],
+                "Evidence": [" ".join(p for p in (f.summary, f.detail) if p) for f in findings],
+                "Effect on the score": [f.effect or "-" for f in findings],
+            }
+        )
+        parts.append(
+            f'<h4 style="margin:14px 0 4px">{escape(first.user_name)}{escape(status)}</h4>'
+            + markup.table(
+                frame,
+                f"findings-{markup.slug(first.user_id)}",
+                cell_html={"Severity": _severity},
+                widths=WIDTHS,
+                row_data=[{"rule": f.rule} for f in findings],
+            )
+        )
+    rules = dict.fromkeys(f.rule for f in ctx.findings)
+    advice = "".join(f"<li><b>{escape(TITLES.get(r, r))}</b>: {escape(ADVICE.get(r, ''))}</li>" for r in rules)
+    parts.append(f'<h4 style="margin:14px 0 4px">What to do</h4><ul data-table="advice">{advice}</ul>')
+    return HTML(f'<div data-table="findings">{"".join(parts)}</div>')
+
+
+def reason_kinds(reasons: pd.Series) -> pd.DataFrame:
+    """One boolean column per :data:`REASONS` kind, from the clean-up list's ``reasons`` text."""
+    return pd.DataFrame({label: reasons.str.contains(key, regex=False) for key, label in REASONS.items()})
+
+
+def priority(table: pd.DataFrame) -> pd.DataFrame:
+    """The clean-up list, the contacts that matter most first: compliance (unsubscribed), then
+    hard bounces, typo domains, never engaged; within a reason, more enrollments first, then
+    the most recently enrolled."""
+    kinds = reason_kinds(table["reasons"])
+    rank = kinds.to_numpy().argmax(axis=1)
+    ordered = table.assign(_rank=rank).sort_values(
+        ["_rank", "enrollments", "last_enrolled_at", "contact_id"],
+        ascending=[True, False, False, True],
+        kind="stable",
     )
+    return ordered.drop(columns="_rank")
 
 
-def cleanup(ctx: ReportContext) -> Styler | HTML:
-    """The clean-up list (emails masked unless the report shows them)."""
+def cleanup(ctx: ReportContext) -> HTML:
+    """The clean-up list: counts by reason and by user, the contacts that matter most, and the
+    whole list as a CSV that downloads from the page, offline."""
     table = ctx.cleanup
     if table.empty:
         return HTML("<p>No contact to exclude.</p>")
+    kinds = reason_kinds(table["reasons"])
+    by_reason = pd.DataFrame({"Reason": list(kinds.columns), "Contacts": kinds.sum().map("{:,}".format).to_list()})
+    users = table["users"].str.split("; ").explode()
+    by_user = kinds.loc[users.index].groupby(users.to_numpy()).sum()
+    by_user.insert(0, "Contacts", users.groupby(users.to_numpy()).size())
+    by_user = by_user.sort_values(["Contacts"], ascending=False, kind="stable")
+    by_user = by_user.map("{:,}".format).rename_axis("User").reset_index()
     note = "emails masked; run with show_emails to show them" if not ctx.show_emails else "emails shown"
-    shown = table.head(MAX_ROWS)
-    caption = (
-        f"{len(table):,} contacts to exclude ({note}); the first {len(shown)} below. "
-        "`senderscore suppress` writes the whole list as CRM-ready CSV."
-    )
-    return (
-        shown.style.hide(axis="index")
-        .format(escape="html")
-        .set_uuid("cleanup")
-        .set_caption(escape(caption))
-        .set_table_attributes('class="ss-table" data-table="cleanup"')
+    top = priority(table).head(TOP_CONTACTS)
+    return HTML(
+        f"<p>{plural(len(table), 'contact')} to exclude ({note}). {_download(ctx, table)}</p>"
+        '<div class="ss-row" style="display:flex;flex-wrap:wrap;gap:24px">'
+        f"<div>{markup.table(by_reason, 'cleanup-reasons', caption='By reason (a contact can have several)')}</div>"
+        f"<div>{markup.table(by_user, 'cleanup-users', caption='By user (contacts they enrolled)')}</div></div>"
+        + markup.table(
+            top.rename(columns=lambda c: c.replace("_", " ").capitalize()),
+            "cleanup",
+            caption=f"The {len(top)} that matter most: compliance first, then the most enrollments.",
+        )
     )
 
 
-def domains(ctx: ReportContext) -> Styler | HTML:
+def _download(ctx: ReportContext, table: pd.DataFrame) -> str:
+    text = to_csv(priority(table))
+    if len(text.encode("utf-8")) > MAX_DOWNLOAD:
+        return "The list is too large to embed; <code>senderscore suppress</code> writes it as CSV."
+    name = f"clean-up_{ctx.input_path.stem}_{ctx.start}_{ctx.end}.csv"
+    return markup.download_link(text, name, f"Download the whole list ({plural(len(table), 'contact')}, CSV)")
+
+
+def domains(ctx: ReportContext) -> HTML:
     """Bounce and reply rate by mailbox provider, then for the domains with the most bounces."""
     if ctx.domains.empty:
         return HTML("<p>No contact emails in the data: no per-domain view.</p>")
@@ -85,21 +139,7 @@ def domains(ctx: ReportContext) -> Styler | HTML:
     busiest = _rates(worst, ["domain", "provider"])
     busiest.insert(3, "Bounced", worst["bounced"].map("{:,}".format).to_numpy())
     busiest["Typo of"] = worst["typo_of"].fillna("").to_numpy()
-    html = (
-        providers.style.hide(axis="index")
-        .format(escape="html")
-        .set_uuid("providers")
-        .set_table_attributes('class="ss-table" data-table="providers"')
-        .to_html()
-    )
-    html += (
-        busiest.style.hide(axis="index")
-        .format(escape="html")
-        .set_uuid("domains")
-        .set_table_attributes('class="ss-table" data-table="domains"')
-        .to_html()
-    )
-    return HTML(html)
+    return HTML(markup.table(providers, "providers") + markup.table(busiest, "domains"))
 
 
 def _rates(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -110,29 +150,29 @@ def _rates(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def trend_changes(ctx: ReportContext) -> Styler | HTML:
-    """Each user's last period against the one before: score, reply and bounce rate changes."""
-    trend = ctx.trend
+def trend_changes(ctx: ReportContext) -> HTML:
+    """Each user's last complete period against the one before: score, reply and bounce rate."""
+    trend = ctx.trend[~ctx.trend["partial"]] if "partial" in ctx.trend else ctx.trend
     if trend.empty:
-        return HTML("<p>No periods to compare.</p>")
+        return HTML("<p>No complete period to compare: the window is shorter than one period.</p>")
     last = trend.groupby("user_id", sort=False).tail(1).sort_values("score_change", kind="stable")
+
+    def change(values: pd.Series, scale: float = 1.0, unit: str = "") -> pd.Series:
+        return values.map(lambda v: "-" if pd.isna(v) else f"{v * scale:+.1f}{unit}")
+
     out = pd.DataFrame(
         {
             "User": last.get("user_name", last["user_id"]).where(lambda s: s != "", last["user_id"]),
             "Period": last["period"].dt.strftime("%Y-%m-%d"),
-            "Ended": last["ended"],
+            "Ended": last["ended"].map("{:,}".format),
             "Score": last["score"].map("{:.1f}".format),
-            "Change": last["score_change"].map(lambda v: "-" if pd.isna(v) else f"{v:+.1f}"),
+            "Change": change(last["score_change"]),
             "Reply rate": last["reply_rate"].map(percent),
-            "Reply change": last["reply_rate_change"].map(lambda v: "-" if pd.isna(v) else f"{v * 100:+.1f} pts"),
+            "Reply change": change(last["reply_rate_change"], 100, " pts"),
             "Bounce rate": last["bounce_rate"].map(percent),
-            "Bounce change": last["bounce_rate_change"].map(lambda v: "-" if pd.isna(v) else f"{v * 100:+.1f} pts"),
+            "Bounce change": change(last["bounce_rate_change"], 100, " pts"),
             "Status": last["eligible"].map({True: "official", False: "provisional"}),
         }
     ).reset_index(drop=True)
-    return (
-        out.style.hide(axis="index")
-        .format(escape="html")
-        .set_uuid("trend-changes")
-        .set_table_attributes('class="ss-table" data-table="trend-changes"')
-    )
+    provisional = lambda row: markup.PROVISIONAL if row["Status"] == "provisional" else ""  # noqa: E731
+    return HTML(markup.table(out, "trend-changes", row_style=provisional))

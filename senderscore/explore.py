@@ -140,7 +140,7 @@ class Explorer:
         )
         self.chart.value = _svg(charts.score_chart(by_user, self.policy)) if len(by_user) else ""
         # One trend panel (the score) keeps a refresh quick; the report has all three.
-        trend = charts.trend_chart(tables["trend"], self.policy, metrics=("score",))
+        trend = charts.trend_chart(tables["trend"], self.policy, metric="score")
         self.trend.value = _svg(trend) if len(by_user) else ""
         done = time.perf_counter()
         self.timings = {"tables_ms": (computed - start) * 1e3, "total_ms": (done - start) * 1e3}

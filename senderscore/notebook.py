@@ -20,12 +20,12 @@ from IPython.display import HTML
 from . import charts
 from .context import ReportContext, prepare_report
 from .errors import InputError
-from .evidence_sections import alerts, cleanup, domains, recommendations, trend_changes
-from .sections import drilldown, methodology, team_summary, user_table
+from .evidence_sections import cleanup, domains, recommendations, trend_changes
+from .sections import attention, drilldown, methodology, user_table
 from .sections import header as header_html
 
 __all__ = [
-    "alerts",
+    "attention",
     "cleanup",
     "domain_chart",
     "domains",
@@ -37,7 +37,6 @@ __all__ = [
     "rate_chart",
     "recommendations",
     "score_chart",
-    "team_summary",
     "trend_changes",
     "trend_chart",
     "user_table",
@@ -137,8 +136,13 @@ def rate_chart(ctx: ReportContext):
 
 
 def trend_chart(ctx: ReportContext):
-    """Score, reply rate and bounce rate per week or month."""
-    return charts.trend_chart(ctx.trend, ctx.policy) if len(ctx.trend) else EMPTY
+    """Each official user's score per week or month, as small multiples; periods the window
+    cuts are left out (see :func:`senderscore.charts.trend_chart`)."""
+    official = set(ctx.by_user.loc[ctx.by_user["eligible"], "user_id"])
+    trend = ctx.trend[ctx.trend["user_id"].isin(official)]
+    if trend.empty:
+        return HTML("<p><i>No official score in this window: no trend to show.</i></p>")
+    return charts.trend_chart(trend, ctx.policy)
 
 
 def domain_chart(ctx: ReportContext):

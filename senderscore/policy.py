@@ -141,6 +141,17 @@ class Policy:
         return out
 
     @property
+    def reply_good_text(self) -> str:
+        """The good reply range in words: ``'7-13 %'``."""
+        low, high = self.reply_good
+        return f"{low * 100:g}-{high * 100:g} %"
+
+    @property
+    def bounce_good_text(self) -> str:
+        """The good bounce rate in words: ``'under 3 %'``."""
+        return f"under {self.bounce_good_max * 100:g} %"
+
+    @property
     def band_names(self) -> list[str]:
         return [b[0] for b in self.bands]
 

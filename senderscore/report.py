@@ -8,7 +8,9 @@ run is kept next to the output, with papermill's error cell, for debugging.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -148,7 +150,7 @@ def run_report(
     if "html" in formats:
         result.html = _atomic_write(out_dir / f"{stem}.html", export_html(executed))
     if "ipynb" in formats:
-        result.notebook = _atomic_write(out_dir / f"{stem}.ipynb", nbformat.writes(executed))
+        result.notebook = _atomic_write(out_dir / f"{stem}.ipynb", nbformat.writes(with_png(executed)))
     return result
 
 
@@ -183,6 +185,23 @@ def _stable_ids(notebook: nbformat.NotebookNode) -> None:
     for cell in notebook.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
+
+
+def with_png(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy whose SVG charts also carry a PNG: JupyterLab does not show SVG from a notebook it
+    does not trust (one run elsewhere, sent by email) and falls back to the chart's text; a PNG
+    it shows. The report's HTML outputs use inline styles only, which untrusted views keep."""
+    import vl_convert
+
+    copy = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    for cell in copy.cells:
+        for output in cell.get("outputs", []):
+            svg = output.get("data", {}).get("image/svg+xml")
+            if svg:
+                svg = "".join(svg) if isinstance(svg, list) else svg
+                png = vl_convert.svg_to_png(svg, scale=1.5)
+                output["data"]["image/png"] = base64.b64encode(png).decode("ascii")
+    return copy
 
 
 def _ipc_kernel_manager(folder: str) -> type:

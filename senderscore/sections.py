@@ -12,8 +12,11 @@ import pandas as pd
 from IPython.display import HTML
 from pandas.io.formats.style import Styler
 
-from .charts import PALETTE
+from . import markup
+from .attention import needs_attention
 from .context import ReportContext
+from .evidence import plural
+from .markup import MUTED, badge, band_colours, cards
 from .output import percent
 from .policy import Policy
 
@@ -32,93 +35,128 @@ def per_user_rows(users: int) -> int:
     return max(3, min(MAX_SEQUENCES, DRILLDOWN_ROWS // max(users, 1)))
 
 
-STYLE = """<style>
-.ss-cards{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}
-.ss-card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:150px}
-.ss-card b{display:block;font-size:1.5em}
-.ss-band{display:inline-block;border-radius:4px;padding:1px 6px;margin-right:4px}
-.ss-stale{color:#b00020}
-table.ss-table td,table.ss-table th{padding:3px 8px}
-.ss-muted{color:#666}
-</style>"""
-
-
-def band_colours(policy: Policy) -> dict[str, str]:
-    return dict(zip(policy.band_names, PALETTE))
-
-
-def _badge(band: str, policy: Policy, text: str | None = None) -> str:
-    colour = band_colours(policy).get(band, "#999")
-    return f'<span class="ss-band" style="background:{colour}">{escape(text or band)}</span>'
-
-
-def _slug(value: object) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in str(value))
-
-
 def header(ctx: ReportContext) -> HTML:
-    """Period, input file, rows read/used/rejected, policy and its cut-offs."""
+    """Period, users, input file and rows, the policy's name (its wording is in Methodology)."""
     load = ctx.load
     rows = (
         f"{load.rows_read:,} rows read, {load.rows_used:,} used, {load.rows_rejected:,} rejected, "
         f"{load.duplicates_collapsed:,} identical duplicates collapsed"
     )
     why = ctx.staleness
-    warning = f'<br><b class="ss-stale">Data:</b> {escape(why)}' if why else ""
-    return HTML(f"""{STYLE}<div class="ss-header">
-<p><b>Period:</b> {escape(ctx.period_label)} (by {escape(ctx.date_field)}, {escape(ctx.policy.timezone)})<br>
+    warning = f'<br><b class="ss-stale" style="color:#b00020">Data:</b> {escape(why)}' if why else ""
+    p = ctx.policy
+    return HTML(f"""<div class="ss-header" style="color:#333">
+<p><b>Period:</b> {escape(ctx.period_label)} (by {escape(ctx.date_field)}, {escape(p.timezone)})<br>
 <b>Users:</b> {escape(ctx.users)}<br>
 <b>Input:</b> {escape(ctx.input_path.name)}: {rows}<br>
-<b>Policy:</b> {escape(ctx.policy.describe())}{warning}</p></div>""")
+<b>Policy:</b> {escape(p.name)} {escape(p.version)} ({escape(p.source)}); how scores are made: Methodology, at the end.\
+{warning}</p></div>""")
 
 
-def team_summary(ctx: ReportContext) -> HTML:
-    """Users with an official score, the band distribution, the team's rates."""
+def attention(ctx: ReportContext) -> HTML:
+    """The first screen: who needs attention, why, and the one action worth most; team numbers
+    beside it (see :func:`senderscore.attention.needs_attention`)."""
+    table = needs_attention(ctx.by_user, ctx.findings, ctx.policy, alert_band=ctx.alert_band)
+    if table.empty:
+        rule = f"no official score at or below {escape(ctx.alert_band)} and " if ctx.alert_band else ""
+        body = f"<p>Nobody needs attention: {rule}no critical or high finding on an official score.</p>"
+    else:
+        items = "".join(_attention_line(row, ctx.policy) for _, row in table.iterrows())
+        body = (
+            f"<p><b>{plural(len(table), 'user needs', 'users need')} attention</b> (lowest score first):</p>"
+            f'<ol class="ss-attention" data-table="attention" style="padding-left:2em;margin:0">{items}</ol>'
+        )
+    return HTML(
+        '<div class="ss-first" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
+        f'<div style="flex:3 1 480px;min-width:0">{body}</div>'
+        f'<div style="flex:1 1 330px">{team_summary(ctx)}</div></div>'
+    )
+
+
+def _attention_line(row: pd.Series, policy: Policy) -> str:
+    score = (
+        f"{row['score']:.1f} {badge(row['band'], policy)} "
+        f'<span style="{MUTED}">(range {row["score_low"]:.0f}-{row["score_high"]:.0f}, '
+        f"{int(row['ended']):,} ended)</span>"
+        f'<br><span style="{MUTED}">Why here: {escape(row["why"])}.</span>'
+    )
+    if row["action"]:
+        act = f"<b>First:</b> {escape(row['action'])}: <b>{row['points']:+.1f} points</b>"
+        act += f", {plural(int(row['contacts']), 'contact')}." if row["contacts"] else "."
+    else:
+        act = "<b>First:</b> no single action with a measurable effect; see Findings."
+    compliance = (
+        f'<br><b style="color:#67001f">Compliance:</b> {escape(row["compliance"])}' if row["compliance"] else ""
+    )
+    return (
+        f'<li style="margin:0 0 8px" data-user="{escape(str(row["user_id"]))}"><b>{escape(str(row["user_name"]))}</b>: '
+        f"{score}<br>{escape(row['cause'])}<br>{act}{compliance}</li>"
+    )
+
+
+def team_summary(ctx: ReportContext) -> str:
+    """Team numbers: users with an official score, ended enrollments, the team's rates, bands."""
     table = ctx.by_user
     official = table[table["eligible"]]
     counts = official["band"].value_counts()
-    bands = " ".join(_badge(b, ctx.policy, f"{b}: {int(counts.get(b, 0))}") for b in ctx.policy.band_names)
+    bands = " ".join(badge(b, ctx.policy, f"{b}: {int(counts.get(b, 0))}") for b in ctx.policy.band_names)
     team = ctx.team
     reply = percent(team.get("reply_rate")) if len(team) else "-"
     bounce = percent(team.get("bounce_rate")) if len(team) else "-"
     ended = f"{int(team['ended']):,}" if len(team) else "0"
-    low, high = ctx.policy.reply_good
-    return HTML(f"""<div class="ss-cards">
-<div class="ss-card">Users with an official score<b>{len(official)} of {len(table)}</b></div>
-<div class="ss-card">Ended enrollments<b>{ended}</b></div>
-<div class="ss-card">Team reply rate<b>{reply}</b>good: {low:.0%}-{high:.0%}</div>
-<div class="ss-card">Team bounce rate<b>{bounce}</b>good: under {ctx.policy.bounce_good_max:.0%}</div>
-</div><p>Official scores by band: {bands}</p>""")
+    return (
+        '<div class="ss-team" data-table="team">'
+        + cards(
+            [
+                ("Official scores", f"{len(official)} of {len(table)} users", "the rest are provisional"),
+                ("Ended enrollments", ended, "in the window"),
+                ("Team reply rate", reply, f"good: {ctx.policy.reply_good_text}"),
+                ("Team bounce rate", bounce, f"good: {ctx.policy.bounce_good_text}"),
+            ]
+        )
+        + f"<p>Official scores by band: {bands}</p></div>"
+    )
 
 
 def score_frame(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Readable columns for a scored table (percentages, score range, status)."""
+    """Readable columns for a scored table: the name, then score, band, range and status (what a
+    narrow screen must keep), then the rates and counts."""
     out = pd.DataFrame(index=table.index)
     for key in keys:
         kind = key.removesuffix("_id")
         names = table.get(f"{kind}_name", pd.Series("", index=table.index)).fillna("")
         out[kind.capitalize()] = names.where(names != "", table[key].astype(str))
-    if "team" in table.columns and keys == ["user_id"]:
-        out["Team"] = table["team"].fillna("")
+    out["Score"] = table["score"].map("{:.1f}".format)
+    out["Band"] = table["band"]
+    out["95 % range"] = [f"{lo:.0f}-{hi:.0f}" for lo, hi in zip(table["score_low"], table["score_high"])]
+    out["Status"] = table["eligible"].map({True: "official", False: "provisional"})
+    out["Reply rate"] = table["reply_rate"].map(percent)
+    out["Bounce rate"] = table["bounce_rate"].map(percent)
     out["Ended"] = table["ended"].map("{:,}".format)
     out["Replied"] = table["replied"].map("{:,}".format)
     out["Bounced"] = table["bounced"].map("{:,}".format)
-    out["Reply rate"] = table["reply_rate"].map(percent)
-    out["Bounce rate"] = table["bounce_rate"].map(percent)
-    out["Score"] = table["score"].map("{:.1f}".format)
-    out["95 % range"] = [f"{lo:.0f}-{hi:.0f}" for lo, hi in zip(table["score_low"], table["score_high"])]
-    out["Band"] = table["band"]
-    out["Status"] = table["eligible"].map({True: "official", False: "provisional"})
+    if "team" in table.columns and keys == ["user_id"]:
+        out["Team"] = table["team"].fillna("")
     return out.reset_index(drop=True)
 
 
+def score_html(table: pd.DataFrame, keys: list[str], policy: Policy, table_id: str) -> str:
+    """A scored table as HTML: bands on their colours, provisional rows greyed and italic."""
+    return markup.table(
+        score_frame(table, keys),
+        table_id,
+        row_style=lambda row: markup.PROVISIONAL if row["Status"] == "provisional" else "",
+        cell_html={"Band": lambda band: badge(str(band), policy)},
+    )
+
+
 def styled(table: pd.DataFrame, keys: list[str], policy: Policy, table_id: str) -> Styler:
-    """A Styler with band colours; provisional rows greyed and italic."""
+    """A Styler with band colours; provisional rows greyed and italic (the explorer's table)."""
     frame = score_frame(table, keys)
     colours = band_colours(policy)
 
     def row_style(row: pd.Series) -> list[str]:
-        muted = "color:#777;font-style:italic" if row["Status"] == "provisional" else ""
+        muted = markup.PROVISIONAL if row["Status"] == "provisional" else ""
         return [
             f"background-color:{colours.get(row['Band'], '#fff')};color:#111" if col == "Band" else muted
             for col in row.index
@@ -134,60 +172,37 @@ def styled(table: pd.DataFrame, keys: list[str], policy: Policy, table_id: str) 
     )
 
 
-def html_rows(frame: pd.DataFrame, policy: Policy) -> list[str]:
-    """A :func:`score_frame` as ``<tr>`` strings, coloured as :func:`styled` colours them: a pandas
-    Styler per table costs ~30 ms and ~1 kB of CSS per row, too much for hundreds of users."""
-    colours = band_colours(policy)
-    rows = []
-    for values in frame.to_dict("records"):
-        muted = ' style="color:#777;font-style:italic"' if values["Status"] == "provisional" else ""
-        cells = "".join(
-            f'<td style="background-color:{colours.get(v, "#fff")};color:#111">{escape(str(v))}</td>'
-            if column == "Band"
-            else f"<td>{escape(str(v))}</td>"
-            for column, v in values.items()
-        )
-        rows.append(f"<tr{muted}>{cells}</tr>")
-    return rows
-
-
-def user_table(ctx: ReportContext) -> Styler:
+def user_table(ctx: ReportContext) -> HTML:
     """The per-user table: official rows first (by score), then provisional ones."""
-    return styled(ctx.by_user, ["user_id"], ctx.policy, "user-scores")
+    return HTML(score_html(ctx.by_user, ["user_id"], ctx.policy, "user-scores"))
 
 
 def drilldown(ctx: ReportContext) -> HTML:
     """Per user, the user x sequence table (sequences under the floor marked provisional)."""
     parts = [
-        f"<p class='ss-muted'>Sequences need {ctx.policy.min_ended_sequence} ended enrollments for an "
-        "official score. Click a user to open their sequences.</p>"
+        f"<p class='ss-muted' style='{MUTED}'>Sequences need {ctx.policy.min_ended_sequence} ended enrollments "
+        "for an official score. Click a user to open their sequences (printing opens them all).</p>"
     ]
     table = ctx.by_user_sequence
     shown = table.groupby("user_id", sort=False).head(per_user_rows(len(ctx.by_user)))
-    frame = score_frame(shown, ["sequence_id"])  # once for every user: ~20 ms per call
-    rows = html_rows(frame, ctx.policy)
-    positions = pd.Series(range(len(shown))).groupby(shown["user_id"].to_numpy(), sort=False).agg(list)
+    per_user = dict(list(shown.groupby("user_id", sort=False)))
     totals = table["user_id"].value_counts()
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
     for _, user in ctx.by_user.iterrows():
         user_id = user["user_id"]
-        mine = [rows[i] for i in positions.get(user_id, [])]
+        mine = per_user.get(user_id, shown.iloc[:0])
         total = int(totals.get(user_id, 0))
         name = user.get("user_name") or user_id
         more = (
-            f"<p class='ss-muted'>{total - len(mine)} more sequences not shown; "
+            f"<p style='{MUTED}'>{total - len(mine)} more sequences not shown; "
             "<code>senderscore score --by user-sequence</code> lists them all.</p>"
             if total > len(mine)
             else ""
         )
         status = "" if user["eligible"] else " (provisional)"
-        html = (
-            f'<table class="ss-table" data-table="seq-{escape(_slug(user_id))}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(mine)}</tbody></table>"
-        )
+        html = score_html(mine, ["sequence_id"], ctx.policy, f"seq-{markup.slug(user_id)}")
         parts.append(
             f"<details><summary>{escape(str(name))}: {user['score']:.1f} "
-            f"{_badge(user['band'], ctx.policy)}{status}, {total} sequences</summary>{html}{more}</details>"
+            f"{badge(user['band'], ctx.policy)}{status}, {plural(total, 'sequence')}</summary>{html}{more}</details>"
         )
     return HTML("\n".join(parts))
 
@@ -239,4 +254,7 @@ def methodology(ctx: ReportContext) -> HTML:
         + "</li>"
         for name, text in DEFINITIONS
     )
-    return HTML(f"<ul>{items}</ul><p>{escape(p.describe())}</p><pre>{escape(p.to_toml())}</pre>")
+    return HTML(
+        f"<ul>{items}</ul><p><b>Policy</b>: {escape(p.describe())}</p>"
+        f'<pre style="white-space:pre-wrap">{escape(p.to_toml())}</pre>'
+    )

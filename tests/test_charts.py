@@ -8,6 +8,7 @@ from conftest import SAMPLE
 
 from senderscore import InputError, Policy, build_cube, load_enrollments, sender_scores
 from senderscore.charts import chart_frame, rate_chart, score_chart, trend_chart
+from senderscore.trends import trend_table
 
 
 @pytest.fixture(scope="module")
@@ -61,20 +62,22 @@ def test_rate_chart_zones_and_points(cube):
     assert {t["field"] for t in encoding["tooltip"]} >= {"label", "reply_rate", "bounce_rate", "score"}
 
 
-def test_trend_chart_panels_and_hollow_provisional_points(cube):
-    trend = sender_scores(cube, period="month")
+def test_trend_chart_has_a_panel_per_user_unique_labels_and_no_partial_periods(cube):
+    trend = trend_table(cube, period="month", start="2025-11-15", end="2026-10-31")
     spec = trend_chart(trend).to_dict()
-    assert [panel["layer"][0]["encoding"]["y"]["field"] for panel in spec["vconcat"]] == [
-        "score",
-        "reply_rate",
-        "bounce_rate",
-    ]
-    line, official, provisional = spec["vconcat"][0]["layer"]
+    assert spec["facet"]["field"] == "label" and spec["columns"] == 4
+    line, official, provisional = spec["spec"]["layer"]
     assert line["mark"]["type"] == "line"
-    assert official["mark"]["filled"] is True and provisional["mark"]["fill"] == "white"
+    assert official["mark"]["filled"] is True and provisional["mark"]["filled"] is False
     rows = spec["datasets"][spec["data"]["name"]]
-    assert len({r["label"] for r in rows}) == 10  # the ten busiest users
-    assert len(trend_chart(trend, metrics=("score",)).to_dict()["vconcat"]) == 1
+    assert len({r["label"] for r in rows}) == trend["user_id"].nunique()  # every user, not the ten busiest
+    labels = line["encoding"]["x"]["sort"]
+    assert len(labels) == len(set(labels)) and labels[0] == "Dec 2025" and labels[-1] == "Oct 2026"
+    assert "Nov 2025" not in {r["when"] for r in rows}  # cut by the window: left out, and said so
+    assert "Left out, cut by the window: Nov 2025." in spec["title"]["subtitle"]
+    weekly = trend_chart(trend_table(cube, period="week")).to_dict()
+    weeks = weekly["spec"]["layer"][0]["encoding"]["x"]["sort"]
+    assert len(weeks) == len(set(weeks)) and all(len(w) == 10 for w in weeks)  # 2026-01-05
 
 
 def test_trend_chart_needs_periods(cube):

@@ -29,7 +29,7 @@ def test_sample_report_is_offline_and_small(sample_report):
     assert html.count("<svg") == 4  # score, rates, trend, domains
     for rule in RULES:
         assert re.search(f"data-rule=[\"']{rule}[\"']", html), rule
-    assert "user(s) with an official score at or below Low" in html
+    assert "users need attention" in html and "official score at or below Low" in html
     assert 'data-table="cleanup"' in html and "***@" in html
     assert not re.search(r"\bc\d+@", html)  # sample emails are c<number>@domain: all masked
     assert 'data-table="user-scores"' in html
@@ -105,6 +105,14 @@ def test_both_formats(tmp_path):
     assert executed.metadata.papermill.parameters["users"] == ["Sven Weber"]
     assert "Sven Weber" in result.html.read_text()
     assert "Maya Evans" not in result.html.read_text()
+    # Untrusted (opened on another machine), JupyterLab shows PNG and sanitised HTML, which keeps
+    # inline styles and drops <style> elements: every chart carries a PNG, no output needs <style>.
+    outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
+    charts = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert len(charts) >= 3 and all(o["data"]["image/png"] for o in charts)
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert html and not any("<style" in h for h in html)
+    assert any("background-color:" in h and 'class="ss-band"' in h for h in html)  # band colours inline
 
 
 @pytest.fixture(scope="module")

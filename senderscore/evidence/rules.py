@@ -51,8 +51,7 @@ def low_reply(ev: Evidence) -> list[Finding]:
             user["user_id"],
             ev.user_name(user["user_id"]),
             "reply_rate",
-            f"Reply rate {percent(user['reply_rate'])} is under the good range "
-            f"({low:.0%}-{ev.policy.reply_good[1]:.0%}).",
+            f"Reply rate {percent(user['reply_rate'])} is under the good range ({ev.policy.reply_good_text}).",
             (
                 f"Start with {', '.join(names)}: your median sequence replies at {percent(user_median)}, "
                 f"the team's at {percent(team_median)}."
