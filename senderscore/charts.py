@@ -6,6 +6,8 @@ no CDN, the same bytes on every run.
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -51,16 +53,23 @@ def chart_frame(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
     return out
 
 
+def score_data(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
+    """The rows :func:`score_chart` draws: the first :data:`MAX_BARS`, in the table's order."""
+    data = chart_frame(table, label).head(MAX_BARS)
+    data = data[["label", "score", "score_low", "score_high", "band", "status", "ended"]]
+    return data.assign(order=range(len(data)))
+
+
 def score_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str = "user") -> alt.LayerChart:
     """Score per row as bars coloured by band, the score range as error bars.
 
-    Provisional rows are faded and come after the official ones.
+    Provisional rows are faded and come after the official ones. Everything that depends on
+    the rows is in the data (the order is a column), so that :func:`with_data` can swap it.
     """
     policy = load_policy(policy)
-    data = chart_frame(table, label).head(MAX_BARS)
-    columns = ["label", "score", "score_low", "score_high", "band", "status", "ended"]
-    base = alt.Chart(data[columns]).encode(
-        y=alt.Y("label:N", sort=data["label"].tolist(), title=None),
+    data = score_data(table, label)
+    base = alt.Chart(data).encode(
+        y=alt.Y("label:N", sort=alt.EncodingSortField(field="order", op="min"), title=None),
     )
     bars = base.mark_bar().encode(
         x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Sender score"),
@@ -77,8 +86,29 @@ def score_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str
         ],
     )
     ranges = base.mark_rule(color="#333").encode(x=alt.X("score_low:Q"), x2=alt.X2("score_high:Q"))
-    height = max(120, 22 * len(data))
-    return alt.layer(bars, ranges).properties(width=520, height=height, title="Sender score and its 95 % range")
+    return alt.layer(bars, ranges).properties(
+        width=520, height=score_height(data), title="Sender score and its 95 % range"
+    )
+
+
+def score_height(data: pd.DataFrame) -> int:
+    return max(120, 22 * len(data))
+
+
+def with_data(spec: dict, data: pd.DataFrame, **properties: object) -> dict:
+    """``spec`` (a chart's ``to_dict()``, with one dataset) drawing ``data`` instead: the explorer
+    builds each chart once and then only swaps its rows, which costs no altair work.
+
+    >>> table = pd.DataFrame({"user_id": ["a"], "score": [80.0], "score_low": [70.0],
+    ...     "score_high": [90.0], "band": ["Good"], "eligible": [True], "ended": [120]})
+    >>> spec = score_chart(table).to_dict()
+    >>> swapped = with_data(spec, score_data(table.assign(score=60.0)), height=120)
+    >>> next(iter(swapped["datasets"].values()))[0]["score"], spec != swapped
+    (60.0, True)
+    """
+    (name,) = spec["datasets"]
+    records = json.loads(data.to_json(orient="records", date_format="iso"))  # NaN -> null: valid JSON
+    return {**spec, **properties, "datasets": {name: records}}
 
 
 def rate_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str = "user") -> alt.LayerChart:
@@ -163,6 +193,31 @@ def period_labels(periods: pd.Series) -> pd.Series:
     return periods.dt.strftime("%b %Y" if monthly else "%Y-%m-%d")
 
 
+def trend_data(trend: pd.DataFrame, label: str = "user") -> tuple[pd.DataFrame, list[str]]:
+    """The rows :func:`trend_chart` draws and its subtitle: partial periods left out, the
+    :data:`MAX_PANELS` busiest users, the periods' and panels' order as columns."""
+    if "period" not in trend.columns:
+        raise InputError("trend_chart needs a 'period' column: pass sender_scores(..., period='month').")
+    data = chart_frame(trend, label)
+    partial = data.get("partial", pd.Series(False, index=data.index)).astype(bool)
+    left_out = sorted(period_labels(data.loc[partial, "period"].drop_duplicates()))
+    data = data[~partial]
+    busiest = data.groupby("label")["ended"].sum().sort_values(ascending=False, kind="stable")
+    shown = busiest.index[:MAX_PANELS]
+    data = data[data["label"].isin(shown)].sort_values("period", kind="stable")
+    data = data[["label", "period", "score", "reply_rate", "bounce_rate", "ended", "band", "status"]].assign(
+        when=period_labels(data["period"]),
+        order=data["period"].rank(method="dense").astype(int),
+        panel=data["label"].map(dict(zip(shown, range(len(shown))))),
+    )
+    subtitle = ["Filled points: official; hollow: provisional (too few ended enrollments in the period)."]
+    if left_out:
+        subtitle.append(f"Left out, cut by the window: {', '.join(left_out)}.")
+    if len(busiest) > len(shown):
+        subtitle.append(f"The {len(shown)} busiest of {len(busiest)}; the table above lists everyone.")
+    return data.drop(columns="period"), subtitle
+
+
 def trend_chart(
     trend: pd.DataFrame,
     policy: Policy | None = None,
@@ -180,24 +235,14 @@ def trend_chart(
     enrollments for an official score in that period).
     """
     policy = load_policy(policy)
-    if "period" not in trend.columns:
-        raise InputError("trend_chart needs a 'period' column: pass sender_scores(..., period='month').")
     if metric not in TREND_METRICS:
         raise InputError(f"metric {metric!r}: expected one of {', '.join(TREND_METRICS)}.")
-    data = chart_frame(trend, label)
-    partial = data.get("partial", pd.Series(False, index=data.index)).astype(bool)
-    left_out = sorted(period_labels(data.loc[partial, "period"].drop_duplicates()))
-    data = data[~partial]
-    busiest = data.groupby("label")["ended"].sum().sort_values(ascending=False, kind="stable")
-    shown = list(busiest.index[:MAX_PANELS])
-    data = data[data["label"].isin(shown)].sort_values("period", kind="stable").copy()
-    data["when"] = period_labels(data["period"])
-    data = data[["label", "when", "score", "reply_rate", "bounce_rate", "ended", "band", "status"]]
+    data, subtitle = trend_data(trend, label)
     title, fmt = TREND_METRICS[metric]
     tip_fmt = PERCENT if fmt == "%" else ".1f"
     x_axis = alt.Axis(labelAngle=-45, labelOverlap="greedy")  # greedy: hide a label rather than overlap it
     base = alt.Chart().encode(
-        x=alt.X("when:O", sort=list(dict.fromkeys(data["when"])), title=None, axis=x_axis),
+        x=alt.X("when:O", sort=alt.EncodingSortField(field="order", op="min"), title=None, axis=x_axis),
         y=alt.Y(f"{metric}:Q", title=title, axis=alt.Axis(format=fmt)),
     )
     tooltip = [
@@ -216,14 +261,12 @@ def trend_chart(
         official.encode(color=colour, tooltip=tooltip),
         provisional.encode(color=colour, tooltip=tooltip),
     ).properties(width=190, height=110)
-    subtitle = ["Filled points: official; hollow: provisional (too few ended enrollments in the period)."]
-    if left_out:
-        subtitle.append(f"Left out, cut by the window: {', '.join(left_out)}.")
-    if len(busiest) > len(shown):
-        subtitle.append(f"The {len(shown)} busiest of {len(busiest)}; the table above lists everyone.")
-    return layers.facet(facet=alt.Facet("label:N", title=None, sort=shown), columns=columns, data=data).properties(
-        title=alt.Title(f"{title} per period", subtitle=subtitle, anchor="start")
-    )
+    panels = alt.Facet("label:N", title=None, sort=alt.EncodingSortField(field="panel", op="min"))
+    return layers.facet(facet=panels, columns=columns, data=data).properties(title=trend_title(title, subtitle))
+
+
+def trend_title(title: str, subtitle: list[str]) -> alt.Title:
+    return alt.Title(f"{title} per period", subtitle=subtitle, anchor="start")
 
 
 def domain_chart(domains: pd.DataFrame, policy: Policy | None = None, *, top: int = 15) -> alt.LayerChart:

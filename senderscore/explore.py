@@ -1,49 +1,76 @@
 """An interactive explorer for JupyterLab: ipywidgets over the same package functions.
 
-Every number comes from :meth:`Explorer.tables`, a plain method that works without a
-front-end; the widgets only choose its arguments and show its result. A refresh reads
-the daily counts cube, never the raw rows.
+Every number comes from :meth:`Explorer.tables` and :meth:`Explorer.evidence`, plain
+methods that work without a front-end; the widgets (:mod:`senderscore.explore_view`) only
+choose their arguments and show their results. A refresh reads the daily counts cube,
+never the raw rows; findings and the clean-up list read the rows, on demand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-try:
-    import altair as alt
-    import ipywidgets as widgets
-except ModuleNotFoundError as exc:  # a core install: name the extra that brings the explorer
-    raise ModuleNotFoundError(
-        f"the explorer needs the 'explore' extra ({exc.name} is not installed): pip install 'senderscore[explore]'."
-    ) from None
-
-from . import charts
 from .cube import Cube, build_cube, coarsen, select_users
+from .evidence import findings_frame, gather, recommend, suppression_list
+from .evidence_sections import REASONS, reason_kinds
 from .load import load_enrollments
 from .paths import resolve_input
 from .policy import load_policy
 from .scores import sender_scores
-from .sections import styled
+from .trends import trend_table
+
+PRESETS = ("whole data", "last 30 days", "last 90 days", "quarter to date", "last quarter", "year to date")
 
 
-@dataclass
+def preset_window(name: str, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """A named window ending on the data's last day ``last`` (an export ends before "today"),
+    clipped to the data's first day ``first``.
+
+    >>> d = dt.date
+    >>> preset_window("last 30 days", d(2025, 11, 1), d(2026, 10, 31))
+    (datetime.date(2026, 10, 2), datetime.date(2026, 10, 31))
+    >>> preset_window("last quarter", d(2025, 11, 1), d(2026, 10, 31))
+    (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
+    """
+    quarter = dt.date(last.year, 3 * ((last.month - 1) // 3) + 1, 1)
+    windows = {
+        "whole data": (first, last),
+        "last 30 days": (last - dt.timedelta(days=29), last),
+        "last 90 days": (last - dt.timedelta(days=89), last),
+        "quarter to date": (quarter, last),
+        "last quarter": (_quarter_before(quarter), quarter - dt.timedelta(days=1)),
+        "year to date": (dt.date(last.year, 1, 1), last),
+    }
+    if name not in windows:
+        raise ValueError(f"preset {name!r}: expected one of {', '.join(PRESETS)}.")
+    start, end = windows[name]
+    return max(start, first), max(min(end, last), max(start, first))
+
+
+def _quarter_before(start: dt.date) -> dt.date:
+    month = start.month - 3
+    return dt.date(start.year - (month < 1), month + 12 * (month < 1), 1)
+
+
+@dataclass(frozen=True)
 class Filters:
-    """What the explorer shows: a window, the date field, users (empty = all), the period."""
+    """What the explorer shows: a window, the date field, users (empty = all), the trend period,
+    and the user whose sequences the Sequences tab lists."""
 
     start: dt.date
     end: dt.date
     date_field: str = "ended_at"
     users: tuple[str, ...] = ()
     period: str = "month"
+    sequence_user: str = ""
 
-    def describe(self) -> str:
-        users = ", ".join(self.users) if self.users else "all users"
+    def describe(self, names: dict[str, str] | None = None) -> str:
+        names = names or {}
+        users = ", ".join(names.get(u, u) for u in self.users) if self.users else "all users"
         return (
             f"Filters: {self.start.isoformat()} to {self.end.isoformat()} by {self.date_field}; "
             f"{users}; trend by {self.period}."
@@ -52,14 +79,17 @@ class Filters:
 
 @dataclass
 class Explorer:
-    """Widgets over a loaded dataset. ``Explorer("")`` explores the bundled sample.
+    """The explorer's data and its widgets. ``Explorer("")`` explores the bundled sample.
 
     Examples
     --------
     >>> explorer = Explorer("")
-    >>> tables = explorer.tables(Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31)))
+    >>> first = sorted(explorer.names)[0]
+    >>> tables = explorer.tables(Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31), sequence_user=first))
     >>> sorted(tables)
-    ['by_user', 'trend']
+    ['by_user', 'sequences', 'trend']
+    >>> bool(len(tables["sequences"])) and bool(tables["sequences"]["user_id"].eq(first).all())
+    True
     """
 
     source: str | Path = ""
@@ -71,93 +101,82 @@ class Explorer:
         self.policy = load_policy(self.policy_path or None)
         enrollments, self.load = load_enrollments(resolve_input(self.source), policy=self.policy)
         self._enrollments = enrollments
-        self._cubes: dict[str, Cube] = {}
-        first, last = self.cube("ended_at").span
-        self.days = [d.date() for d in pd.date_range(first, last, freq="D")]
-        self._build_widgets()
-        self.refresh()
+        self._cubes: dict[tuple[str, bool], Cube] = {}
+        users = self.cube("ended_at").users
+        names = users.get("user_name", pd.Series("", index=users.index)).fillna("")
+        self.names = dict(zip(users["user_id"].astype(str), names.where(names != "", users["user_id"])))
+        self._view = None
 
-    def cube(self, date_field: str) -> Cube:
-        """The user x day cube for a date field, built once (the only raw scan per date field).
+    def cube(self, date_field: str, *, sequences: bool = False) -> Cube:
+        """The daily cube for a date field, built once (the only raw scan per date field):
+        per user and day, or per user, sequence and day with ``sequences=True``."""
+        key = (date_field, sequences)
+        if key not in self._cubes:
+            full = self._cubes.get((date_field, True)) or build_cube(
+                self._enrollments, date_field=date_field, policy=self.policy
+            )
+            self._cubes[(date_field, True)] = full
+            self._cubes[(date_field, False)] = coarsen(full)  # far fewer rows per refresh, same numbers
+        return self._cubes[key]
 
-        The explorer shows per-user tables only, so it keeps the cube summed over sequences:
-        far fewer rows to filter on every refresh, the same numbers."""
-        if date_field not in self._cubes:
-            full = build_cube(self._enrollments, date_field=date_field, policy=self.policy)
-            self._cubes[date_field] = coarsen(full)
-        return self._cubes[date_field]
+    def span(self, date_field: str) -> tuple[dt.date, dt.date]:
+        """The first and last day with ended enrollments, by ``date_field``."""
+        first, last = self.cube(date_field).span
+        return first.date(), last.date()
 
     def tables(self, filters: Filters) -> dict[str, pd.DataFrame]:
-        """The per-user table and the trend for ``filters``: plain DataFrames."""
+        """The per-user table, the trend, and the chosen user's sequences: plain DataFrames."""
         cube = select_users(self.cube(filters.date_field), list(filters.users))
         kwargs = {"start": filters.start, "end": filters.end, "policy": self.policy}
+        sequences = pd.DataFrame(columns=["user_id", "sequence_id"])
+        if filters.sequence_user:
+            mine = select_users(self.cube(filters.date_field, sequences=True), [filters.sequence_user])
+            sequences = sender_scores(mine, by="user-sequence", **kwargs)
         return {
             "by_user": sender_scores(cube, by="user", **kwargs),
-            "trend": sender_scores(cube, by="user", period=filters.period, **kwargs),
+            "trend": trend_table(cube, period=filters.period, **kwargs),
+            "sequences": sequences,
+        }
+
+    def evidence(self, filters: Filters) -> dict[str, pd.DataFrame]:
+        """Findings and clean-up counts (by reason and by user) for the window and users: they
+        read the rows, so the explorer computes them when asked, not on every change."""
+        cube = select_users(self.cube(filters.date_field, sequences=True), list(filters.users))
+        ev = gather(
+            self._enrollments,
+            start=filters.start,
+            end=filters.end,
+            date_field=filters.date_field,
+            policy=self.policy,
+            cube=cube,
+        )
+        contacts = suppression_list(ev, mask=True)
+        kinds = reason_kinds(contacts["reasons"]) if len(contacts) else pd.DataFrame(columns=list(REASONS.values()))
+        by_reason = kinds.sum().rename_axis("reason").reset_index(name="contacts")
+        users = contacts["users"].str.split("; ").explode() if len(contacts) else pd.Series(dtype=str)
+        by_user = users.value_counts().rename_axis("user").reset_index(name="contacts")
+        return {
+            "findings": findings_frame(recommend(ev)),
+            "cleanup": contacts,
+            "cleanup_by_reason": by_reason,
+            "cleanup_by_user": by_user,
         }
 
     @property
-    def filters(self) -> Filters:
-        start, end = self.window.value
-        return Filters(start, end, self.date_field.value, tuple(self.users.value), self.period_picker.value)
+    def view(self):
+        """The widgets (built on first use: a headless run that only wants tables never pays)."""
+        if self._view is None:
+            from .explore_view import ExplorerView
 
-    def _build_widgets(self) -> None:
-        options = [(d.isoformat(), d) for d in self.days]
-        self.window = widgets.SelectionRangeSlider(
-            options=options,
-            index=(0, len(options) - 1),
-            continuous_update=False,
-            description="Window",
-            layout=widgets.Layout(width="95%"),
-        )
-        self.date_field = widgets.ToggleButtons(options=["ended_at", "enrolled_at"], description="Date field")
-        names = self.cube("ended_at").users
-        labels = names.get("user_name", names["user_id"]).where(lambda s: s != "", names["user_id"])
-        self.users = widgets.SelectMultiple(
-            options=list(zip(labels, names["user_id"])), description="Users", rows=min(8, len(names))
-        )
-        self.period_picker = widgets.Dropdown(options=["month", "week"], value=self.period, description="Trend by")
-        self.status = widgets.HTML()
-        self.table = widgets.HTML()
-        self.chart = widgets.HTML()
-        self.trend = widgets.HTML()
-        for control in (self.window, self.date_field, self.users, self.period_picker):
-            control.observe(lambda _change: self.refresh(), names="value")
-        controls = widgets.VBox([self.window, widgets.HBox([self.date_field, self.period_picker]), self.users])
-        self.view = widgets.VBox([controls, self.status, self.table, self.chart, self.trend])
+            self._view = ExplorerView(self)
+        return self._view
+
+    @property
+    def filters(self) -> Filters:
+        return self.view.filters
 
     def refresh(self) -> None:
-        """Recompute from the cube and redraw; timings in ms go to ``self.timings``."""
-        start = time.perf_counter()
-        filters = self.filters
-        tables = self.tables(filters)
-        computed = time.perf_counter()
-        by_user = tables["by_user"]
-        self.table.value = (
-            styled(by_user, ["user_id"], self.policy, "explore-users").to_html()
-            if len(by_user)
-            else ("<p><i>No ended enrollments in this window.</i></p>")
-        )
-        self.chart.value = _svg(charts.score_chart(by_user, self.policy)) if len(by_user) else ""
-        # One trend panel (the score) keeps a refresh quick; the report has all three.
-        trend = charts.trend_chart(tables["trend"], self.policy, metric="score")
-        self.trend.value = _svg(trend) if len(by_user) else ""
-        done = time.perf_counter()
-        self.timings = {"tables_ms": (computed - start) * 1e3, "total_ms": (done - start) * 1e3}
-        self.status.value = (
-            f"<small>{self.load.summary()}<br>{filters.describe()} "
-            f"Refreshed in {self.timings['total_ms']:.0f} ms "
-            f"(tables {self.timings['tables_ms']:.0f} ms).</small>"
-        )
+        self.view.refresh()
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
-        bundle = self.view._repr_mimebundle_(**kwargs)
-        # Exported HTML cannot run widgets offline: it shows this text, the filters in use.
-        bundle["text/plain"] = self.filters.describe()
-        return bundle
-
-
-def _svg(chart: alt.TopLevelMixin) -> str:
-    buffer = io.StringIO()
-    chart.save(buffer, format="svg")
-    return buffer.getvalue()
+        return self.view._repr_mimebundle_(**kwargs)

@@ -8,6 +8,7 @@ Every value from the data is escaped here.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Iterable
 from html import escape
 
@@ -17,6 +18,7 @@ from .charts import PALETTE
 from .policy import Policy
 
 LEFT, RIGHT = "text-align:left", "text-align:right"
+NUMBER = re.compile(r"^[+\-−]?[\d,.]+( %| pts| points)?(-[\d,.]+)?$")
 CELL = "padding:3px 8px;vertical-align:top;border-bottom:1px solid #eee"
 MUTED = "color:#666"
 PROVISIONAL = "color:#777;font-style:italic"
@@ -38,13 +40,12 @@ def badge(band: str, policy: Policy, text: str | None = None) -> str:
 
 def numeric(series: pd.Series) -> bool:
     """A column shown right-aligned: numbers, and text that reads as one (``'7.3 %'``, ``'1,204'``,
-    ``'+2.0'``, ``'35-48'``)."""
+    ``'+2.0'``, ``'35-48'``). Text is judged on its first values: columns are uniform."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return True
-    text = series.dropna().astype(str).str.strip()
-    text = text[(text != "") & (text != "-")]
-    pattern = r"^[+\-−]?[\d,.]+( %| pts| points)?(-[\d,.]+)?$"
-    return bool(len(text)) and bool(text.str.match(pattern).all())
+    values = [str(v).strip() for v in series.head(50) if v is not None and v is not pd.NA]
+    values = [v for v in values if v not in ("", "-", "nan")]
+    return bool(values) and all(NUMBER.match(v) for v in values)
 
 
 def table(

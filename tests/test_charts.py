@@ -37,10 +37,10 @@ def test_score_chart_bars_by_band_with_range(cube):
     assert (rules["encoding"]["x"]["field"], rules["encoding"]["x2"]["field"]) == ("score_low", "score_high")
     rows = data_of(spec, bars)
     assert len(rows) == len(table)
-    assert set(rows[0]) == {"label", "score", "score_low", "score_high", "band", "status", "ended"}
-    # Official rows first, provisional after, in the y order the chart uses.
-    order = bars["encoding"]["y"]["sort"]
-    statuses = [next(r["status"] for r in rows if r["label"] == label) for label in order]
+    assert set(rows[0]) == {"label", "score", "score_low", "score_high", "band", "status", "ended", "order"}
+    # Official rows first, provisional after, in the y order the chart uses (a column of the data).
+    assert bars["encoding"]["y"]["sort"] == {"field": "order", "op": "min"}
+    statuses = [r["status"] for r in sorted(rows, key=lambda r: r["order"])]
     assert statuses == sorted(statuses)  # "official" < "provisional"
     assert "provisional" in statuses
 
@@ -71,13 +71,15 @@ def test_trend_chart_has_a_panel_per_user_unique_labels_and_no_partial_periods(c
     assert official["mark"]["filled"] is True and provisional["mark"]["filled"] is False
     rows = spec["datasets"][spec["data"]["name"]]
     assert len({r["label"] for r in rows}) == trend["user_id"].nunique()  # every user, not the ten busiest
-    labels = line["encoding"]["x"]["sort"]
+    assert line["encoding"]["x"]["sort"] == {"field": "order", "op": "min"}  # chronological, from the data
+    labels = dict(sorted({r["order"]: r["when"] for r in rows}.items())).values()
+    labels = list(labels)
     assert len(labels) == len(set(labels)) and labels[0] == "Dec 2025" and labels[-1] == "Oct 2026"
     assert "Nov 2025" not in {r["when"] for r in rows}  # cut by the window: left out, and said so
     assert "Left out, cut by the window: Nov 2025." in spec["title"]["subtitle"]
     weekly = trend_chart(trend_table(cube, period="week")).to_dict()
-    weeks = weekly["spec"]["layer"][0]["encoding"]["x"]["sort"]
-    assert len(weeks) == len(set(weeks)) and all(len(w) == 10 for w in weeks)  # 2026-01-05
+    weeks = {(r["order"], r["when"]) for r in weekly["datasets"][weekly["data"]["name"]]}
+    assert len(weeks) == len({w for _, w in weeks}) and all(len(w) == 10 for _, w in weeks)  # 2026-01-05
 
 
 def test_trend_chart_needs_periods(cube):

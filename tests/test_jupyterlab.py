@@ -73,42 +73,67 @@ def jupyterlab(tmp_path):
         log.close()
 
 
-def test_explorer_reacts_to_the_date_window(jupyterlab):
-    with browser_page({"width": 1400, "height": 1000}) as (page, _errors):
+LATENCY_JS = """() => new Promise((resolve) => {
+  // From a preset change to the whole refresh shown (the status line is written last), in the browser.
+  const label = (o) => o.text.replace(/\\s/g, ' ');  // ipywidgets writes no-break spaces
+  const select = [...document.querySelectorAll('.widget-dropdown select')]
+    .find((s) => [...s.options].some((o) => label(o) === 'last 90 days'));
+  const status = () => [...document.querySelectorAll('.widget-html-content')]
+    .find((e) => e.innerText.includes('Refreshed in'));
+  const before = status().innerText;
+  const began = performance.now();
+  const check = () => {
+    if (status().innerText !== before) { resolve(performance.now() - began); } else { requestAnimationFrame(check); }
+  };
+  select.value = [...select.options].find((o) => label(o) === 'last 90 days').value;
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+  requestAnimationFrame(check);
+})"""
+
+
+def run_all(page, url: str) -> None:
+    page.goto(f"{url}/lab/tree/notebooks/explore.ipynb", wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-NotebookPanel")
+    # The notebook's kernel session must be ready, or "run all" is silently dropped.
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'idle'"
+    )
+    # Fire and forget: awaiting the command's promise can outlive the page's patience.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+def test_the_explorer_filters_shows_sequences_and_downloads(jupyterlab, tmp_path):
+    with browser_page({"width": 1400, "height": 1100}) as (page, errors):
         page.set_default_timeout(90_000)
-        page.goto(f"{jupyterlab}/lab/tree/notebooks/explore.ipynb", wait_until="domcontentloaded")
-        page.wait_for_selector(".jp-NotebookPanel")
-        # The notebook's kernel session must be ready, or "run all" is silently dropped.
-        page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-            " && window.jupyterapp.shell.currentWidget.sessionContext"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-            " === 'idle'"
-        )
-        # Fire and forget: awaiting the command's promise can outlive the page's patience.
-        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        run_all(page, jupyterlab)
         table = page.locator('table[data-table="explore-users"]')
         table.wait_for()
-        chart = page.locator(".widget-html-content svg").first
-        chart.wait_for()
-        before_table, before_chart = table.inner_text(), chart.inner_html()
-        handle = page.locator(".noUi-handle-lower").first
-        handle.focus()
-        for _ in range(6):  # each PageUp moves the window's start by several days
-            handle.press("PageUp")
-        page.wait_for_function(
-            "([before]) => { const t = document.querySelector('table[data-table=\"explore-users\"]');"
-            " return t && t.innerText !== before; }",
-            arg=[before_table],
-        )
-        assert table.inner_text() != before_table
-        assert page.locator(".widget-readout").first.inner_text().startswith("2025-12-")  # start moved a month
-        page.wait_for_function(
-            "([before]) => { const s = document.querySelector('.widget-html-content svg');"
-            " return s && s.innerHTML !== before; }",
-            arg=[before_chart],
-        )
+        page.locator(".vega-embed").first.wait_for()  # charts drawn in the browser, offline
+        rows_before = table.locator("tbody tr").count()
+        latency = page.evaluate(LATENCY_JS)
+        status = page.locator(".widget-html-content", has_text="Refreshed in").first.inner_text()
+        kernel = float(status.split("Refreshed in ")[1].split(" ms")[0])
+        print(f"explorer filter change: {latency:.0f} ms in the browser, {kernel:.0f} ms in the kernel")
+        assert latency < 1500 and kernel < 300  # the targets (150 ms, 30 ms) are measured in benchmarks/
+        assert table.locator("tbody tr").count() <= rows_before
+        assert page.locator("input[type=date]").first.input_value() != ""  # typed dates, moved by the preset
+        with page.expect_download() as info:
+            page.locator(".widget-html-content a.ss-download", has_text="by_user.csv").click()
+        saved = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved)
+        assert saved.read_text(encoding="utf-8").startswith("user_id,")
+        page.locator(".lm-TabBar-tab", has_text="Sequences").first.click()
+        sequences = page.locator('table[data-table="explore-sequences"]')
+        sequences.wait_for()
+        assert sequences.locator("tbody tr").count() > 0 and "Sequence" in sequences.inner_text()
+        news = page.get_by_role("button", name="No")  # JupyterLab's "news?" toast covers the table
+        if news.count():
+            news.first.click()
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "explorer.png"))
+    assert not [e for e in errors if "vega" in e.lower() or "altair" in e.lower()]
