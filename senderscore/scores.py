@@ -89,30 +89,29 @@ def score_table(counts: pd.DataFrame, policy: Policy | None = None, *, floor: in
     """
     policy = policy or load_policy(None)
     floor = policy.min_ended_user if floor is None else floor
-    out = counts.copy()
+    out = counts
     if policy.count_account_reply and "account_replied" in out:
-        out["replied"] = out["replied"] + out["account_replied"]
+        out = out.assign(replied=out["replied"] + out["account_replied"])
     ended = out["ended"].to_numpy(dtype=float)
     bounced = out["bounced"].to_numpy(dtype=float)
     replied = out["replied"].to_numpy(dtype=float)
     delivered = ended - bounced
+    new: dict[str, np.ndarray] = {}  # built as arrays, joined once: a column at a time costs more than the math
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["reply_rate"] = np.where(delivered > 0, replied / delivered, np.nan)
-        out["bounce_rate"] = np.where(ended > 0, bounced / ended, np.nan)
-    out["reply_points"] = policy.reply_points_for(out["reply_rate"])
-    out["bounce_points"] = policy.bounce_points_for(out["bounce_rate"])
-    out["score"] = (out["reply_points"] + out["bounce_points"]).round(6)
-    out["band"] = policy.band_for(out["score"])
-    out["eligible"] = out["ended"] >= floor
-    out["reply_rate_low"], out["reply_rate_high"] = wilson_interval(replied, delivered, policy.confidence)
-    out["bounce_rate_low"], out["bounce_rate_high"] = wilson_interval(bounced, ended, policy.confidence)
-    out["score_low"] = (
-        policy.reply_points_for(out["reply_rate_low"]) + policy.bounce_points_for(out["bounce_rate_high"])
-    ).round(6)
-    out["score_high"] = (
-        policy.reply_points_for(out["reply_rate_high"]) + policy.bounce_points_for(out["bounce_rate_low"])
-    ).round(6)
-    return out
+        new["reply_rate"] = np.where(delivered > 0, replied / delivered, np.nan)
+        new["bounce_rate"] = np.where(ended > 0, bounced / ended, np.nan)
+    new["reply_points"] = policy.reply_points_for(new["reply_rate"])
+    new["bounce_points"] = policy.bounce_points_for(new["bounce_rate"])
+    new["score"] = np.round(new["reply_points"] + new["bounce_points"], 6)
+    new["band"] = policy.band_for(new["score"])
+    new["eligible"] = ended >= floor
+    new["reply_rate_low"], new["reply_rate_high"] = wilson_interval(replied, delivered, policy.confidence)
+    new["bounce_rate_low"], new["bounce_rate_high"] = wilson_interval(bounced, ended, policy.confidence)
+    low = policy.reply_points_for(new["reply_rate_low"]) + policy.bounce_points_for(new["bounce_rate_high"])
+    high = policy.reply_points_for(new["reply_rate_high"]) + policy.bounce_points_for(new["bounce_rate_low"])
+    new["score_low"], new["score_high"] = np.round(low, 6), np.round(high, 6)
+    kept = out.drop(columns=[c for c in new if c in out.columns])
+    return pd.concat([kept, pd.DataFrame(new, index=out.index)], axis=1)
 
 
 def window(cube: Cube, start: object = None, end: object = None) -> pd.DataFrame:
@@ -127,6 +126,20 @@ def window(cube: Cube, start: object = None, end: object = None) -> pd.DataFrame
     return cube.counts[mask]
 
 
+def period_start(days: pd.Series, period: str) -> pd.Series:
+    """The first day of each day's week (Monday; weeks end on Sunday) or month.
+
+    >>> period_start(pd.Series(pd.to_datetime(["2026-03-01", "2026-03-04"])), "week").dt.date.tolist()
+    [datetime.date(2026, 2, 23), datetime.date(2026, 3, 2)]
+    """
+    values = days.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    if period == "month":
+        starts = values.astype("datetime64[M]").astype("datetime64[D]")
+    else:  # 1970-01-01 was a Thursday: (days + 3) % 7 counts days since Monday
+        starts = values - ((values.astype("int64") + 3) % 7).astype("timedelta64[D]")
+    return pd.Series(starts.astype("datetime64[ns]"), index=days.index)
+
+
 def rollup(counts: pd.DataFrame, keys: list[str], period: str | None = None) -> pd.DataFrame:
     """Sum cube rows by ``keys`` (and by week or month of ``day`` when ``period`` is given)."""
     columns = [c for c in (*COUNTS, *ENGAGEMENT) if c in counts.columns]
@@ -134,7 +147,7 @@ def rollup(counts: pd.DataFrame, keys: list[str], period: str | None = None) -> 
     if period is not None:
         if period not in PERIODS:
             raise InputError(f"period {period!r}: expected 'week' or 'month'.")
-        frame = counts.assign(period=counts["day"].dt.to_period(PERIODS[period]).dt.start_time)
+        frame = counts.assign(period=period_start(counts["day"], period))
         keys = [*keys, "period"]
     return frame.groupby(keys, sort=True, observed=True)[columns].sum().reset_index()
 
