@@ -47,8 +47,13 @@ def changes(view) -> list[tuple[str, callable]]:
         ("date field: enrolled_at", lambda: setattr(view.date_field, "value", "enrolled_at")),
         ("users: two", lambda: setattr(view.users, "value", tuple(users[:2]))),
         ("trend by week", lambda: setattr(view.period_picker, "value", "week")),
-        ("sequences of another user", lambda: setattr(view.sequence_user, "value", users[-1])),
+        ("sequences tab open, another user", lambda: sequences_of(view, users[-1])),
     ]
+
+
+def sequences_of(view, user: str) -> None:
+    view.tabs.selected_index = 1
+    view.sequence_user.value = user
 
 
 def baseline(view) -> None:
@@ -58,6 +63,7 @@ def baseline(view) -> None:
     view.period_picker.value = "month"
     view.sequence_user.value = view.sequence_user.options[0][1]
     view.preset.value = "whole data"
+    view.tabs.selected_index = 0
     view.refresh()
 
 

@@ -8,6 +8,7 @@ browser draws it, tooltips included.
 from __future__ import annotations
 
 import time
+from html import escape
 
 import pandas as pd
 
@@ -28,6 +29,7 @@ from .output import to_csv
 from .sections import score_html
 
 CUSTOM = "custom"
+SEQUENCES = 1  # the Sequences tab's index
 
 
 def _spec(chart: alt.TopLevelMixin) -> dict:
@@ -76,7 +78,7 @@ class ExplorerView:
         for control in (self.users, self.period_picker, self.sequence_user):
             control.observe(lambda _c: self.refresh(), names="value")
         self.evidence_button.on_click(lambda _b: self.show_evidence())
-        tabs = widgets.Tab(
+        self.tabs = tabs = widgets.Tab(
             children=[
                 widgets.VBox([self.table, self.score_chart, self.trend_chart]),
                 widgets.VBox([self.sequence_user, self.sequences]),
@@ -85,6 +87,7 @@ class ExplorerView:
         )
         for i, title in enumerate(("Users", "Sequences", "Findings & clean-up")):
             tabs.set_title(i, title)
+        tabs.observe(lambda _c: self.refresh() if tabs.selected_index == SEQUENCES else None, names="selected_index")
         controls = widgets.VBox(
             [
                 widgets.HBox([self.preset, self.start, self.end]),
@@ -142,7 +145,8 @@ class ExplorerView:
             self.date_field.value,
             tuple(self.users.value),
             self.period_picker.value,
-            self.sequence_user.value or "",
+            # The sequence table is computed while its tab is open: a change elsewhere skips it.
+            (self.sequence_user.value or "") if self.tabs.selected_index == SEQUENCES else "",
         )
 
     # -- views --------------------------------------------------------------------------
@@ -156,13 +160,14 @@ class ExplorerView:
         by_user, sequences = tables["by_user"], tables["sequences"]
         empty = "<p><i>No ended enrollments in this window.</i></p>"
         self.table.value = score_html(by_user, ["user_id"], ex.policy, "explore-users") if len(by_user) else empty
-        name = ex.names.get(filters.sequence_user, filters.sequence_user)
-        self.sequences.value = (
-            f"<p>{name}: sequences need {ex.policy.min_ended_sequence} ended enrollments for an official score.</p>"
-            + score_html(sequences, ["sequence_id"], ex.policy, "explore-sequences")
-            if len(sequences)
-            else f"<p><i>{name} has no ended enrollment in this window.</i></p>"
-        )
+        if filters.sequence_user:  # the tab is open
+            name = escape(ex.names.get(filters.sequence_user, filters.sequence_user))
+            self.sequences.value = (
+                f"<p>{name}: sequences need {ex.policy.min_ended_sequence} ended enrollments for an official "
+                "score.</p>" + score_html(sequences, ["sequence_id"], ex.policy, "explore-sequences")
+                if len(sequences)
+                else f"<p><i>{name} has no ended enrollment in this window.</i></p>"
+            )
         if len(by_user):
             data = charts.score_data(by_user)
             self._draw(
