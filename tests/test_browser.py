@@ -40,7 +40,7 @@ def test_report_renders_offline(sample_report):
         assert page.locator("details").count() == len(expected)
         OUTPUT.mkdir(exist_ok=True)
         page.set_viewport_size({"width": 1100, "height": 1500})
-        page.screenshot(path=str(OUTPUT / "report.png"))  # docs/report.png is a copy of this
+        page.screenshot(path=str(OUTPUT / "report.png"))
     assert outside == []
     assert errors == []
 
@@ -120,7 +120,7 @@ def test_on_a_phone_user_score_and_band_stay_in_view(sample_report):
         band = table.locator("tbody tr").first.locator("td").nth(2).bounding_box()
         assert band["x"] + band["width"] <= 400
         OUTPUT.mkdir(exist_ok=True)
-        page.screenshot(path=str(OUTPUT / "report-phone.png"))
+        page.screenshot(path=str(OUTPUT / "report-phone.png"))  # docs/ holds a copy
     assert errors == []
 
 

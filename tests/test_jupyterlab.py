@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from browser import OUTPUT, browser_page
+from conftest import SAMPLE
+
+from senderscore.report import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,8 +26,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def jupyterlab(tmp_path):
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """One JupyterLab for the module, with its own config and data folders: a fresh notebook
+    secret, so that a notebook made elsewhere opens untrusted, as it would on a colleague's machine."""
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     port = free_port()
     env = {
         **os.environ,
@@ -50,6 +56,10 @@ def jupyterlab(tmp_path):
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
+    # Every cell rendered (no windowing): the tests count outputs anywhere in a notebook.
+    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     log = (tmp_path / "jupyterlab.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
@@ -91,9 +101,13 @@ LATENCY_JS = """() => new Promise((resolve) => {
 })"""
 
 
-def run_all(page, url: str) -> None:
-    page.goto(f"{url}/lab/tree/notebooks/explore.ipynb", wait_until="domcontentloaded")
+def open_notebook(page, url: str, path: str) -> None:
+    page.goto(f"{url}/lab/tree/{path}", wait_until="domcontentloaded")
     page.wait_for_selector(".jp-NotebookPanel")
+
+
+def run_all(page, url: str) -> None:
+    open_notebook(page, url, "notebooks/explore.ipynb")
     # The notebook's kernel session must be ready, or "run all" is silently dropped.
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
@@ -137,3 +151,26 @@ def test_the_explorer_filters_shows_sequences_and_downloads(jupyterlab, tmp_path
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "explorer.png"))
     assert not [e for e in errors if "vega" in e.lower() or "altair" in e.lower()]
+
+
+def test_the_executed_report_notebook_reads_untrusted(jupyterlab):
+    """`--format both` keeps the executed notebook; opened on another machine (untrusted), JupyterLab
+    shows its charts (as PNG) and its band colours (inline styles), not `alt.LayerChart(...)`."""
+    folder = OUTPUT / "untrusted"  # under the server's root; test-output/ is not versioned
+    folder.mkdir(parents=True, exist_ok=True)
+    result = run_report(
+        SAMPLE, start_date="2026-01-01", output_dir=folder, formats=("ipynb",), progress=False, name="untrusted"
+    )
+    with browser_page({"width": 1400, "height": 1000}) as (page, _errors):
+        page.set_default_timeout(90_000)
+        open_notebook(page, jupyterlab, result.notebook.relative_to(ROOT).as_posix())
+        page.locator(".jp-OutputArea-output").first.wait_for()
+        trusted = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.cells.get(0).trusted")
+        assert trusted is False
+        images = page.locator(".jp-RenderedImage img")
+        images.first.wait_for()
+        assert images.count() == 4  # score, rates, trend, domains
+        assert page.get_by_text("alt.LayerChart").count() == 0 and page.get_by_text("alt.FacetChart").count() == 0
+        badge = page.locator(".jp-RenderedHTMLCommon span.ss-band").first
+        assert badge.evaluate("e => getComputedStyle(e).backgroundColor") not in ("", "rgba(0, 0, 0, 0)")
+        assert page.get_by_text("users need attention").count() > 0  # the first screen's list
