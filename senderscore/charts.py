@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -41,16 +42,19 @@ def chart_frame(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
     missing = sorted(needed - set(table.columns))
     if missing:
         raise InputError(f"chart table lacks column(s) {missing!r}; pass a table from sender_scores().")
-    out = table.copy()
-    names = out.get(f"{label}_name", pd.Series("", index=out.index)).fillna("")
-    ids = out[f"{label}_id"].astype(str)
-    out["label"] = names.where(names != "", ids)
+    ids = table[f"{label}_id"].astype(str).to_numpy(dtype=object)
+    if f"{label}_name" in table.columns:
+        names = table[f"{label}_name"].fillna("").astype(str).to_numpy(dtype=object)
+        labels = np.where(names != "", names, ids)
+    else:
+        labels = ids
     # Two rows may share a name: keep labels unique so bars do not stack.
-    pairs = pd.DataFrame({"label": out["label"], "id": ids}).drop_duplicates()
-    twins = out["label"].isin(pairs.loc[pairs["label"].duplicated(keep=False), "label"])
-    out.loc[twins, "label"] = out.loc[twins, "label"] + " (" + ids[twins] + ")"
-    out["status"] = out["eligible"].map({True: "official", False: "provisional"})
-    return out
+    owners: dict[str, set] = {}
+    for text, key in zip(labels, ids):
+        owners.setdefault(text, set()).add(key)
+    labels = [f"{t} ({k})" if len(owners[t]) > 1 else t for t, k in zip(labels, ids)]
+    status = np.where(table["eligible"].to_numpy(dtype=bool), "official", "provisional")
+    return table.assign(label=labels, status=status)
 
 
 def score_data(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
@@ -86,29 +90,41 @@ def score_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str
         ],
     )
     ranges = base.mark_rule(color="#333").encode(x=alt.X("score_low:Q"), x2=alt.X2("score_high:Q"))
-    return alt.layer(bars, ranges).properties(
-        width=520, height=score_height(data), title="Sender score and its 95 % range"
-    )
+    # A height per row (a step), not in pixels: the chart grows with its rows, so that new rows
+    # alone redraw it (with_data).
+    return alt.layer(bars, ranges).properties(width=520, height=alt.Step(22), title="Sender score and its 95 % range")
 
 
-def score_height(data: pd.DataFrame) -> int:
-    return max(120, 22 * len(data))
+DATASET = "rows"  # the one dataset's name in a spec from with_data: the same from change to change
 
 
 def with_data(spec: dict, data: pd.DataFrame, **properties: object) -> dict:
-    """``spec`` (a chart's ``to_dict()``, with one dataset) drawing ``data`` instead: the explorer
-    builds each chart once and then only swaps its rows, which costs no altair work.
+    """``spec`` (a chart's ``to_dict()``, with one dataset) drawing ``data`` instead, its dataset
+    named :data:`DATASET`: the explorer builds each chart once and then only swaps its rows,
+    which costs no altair work.
 
     >>> table = pd.DataFrame({"user_id": ["a"], "score": [80.0], "score_low": [70.0],
     ...     "score_high": [90.0], "band": ["Good"], "eligible": [True], "ended": [120]})
     >>> spec = score_chart(table).to_dict()
-    >>> swapped = with_data(spec, score_data(table.assign(score=60.0)), height=120)
-    >>> next(iter(swapped["datasets"].values()))[0]["score"], spec != swapped
-    (60.0, True)
+    >>> swapped = with_data(spec, score_data(table.assign(score=60.0)))
+    >>> swapped["datasets"][DATASET][0]["score"], swapped["data"]
+    (60.0, {'name': 'rows'})
     """
     (name,) = spec["datasets"]
     records = json.loads(data.to_json(orient="records", date_format="iso"))  # NaN -> null: valid JSON
-    return {**spec, **properties, "datasets": {name: records}}
+    renamed = _renamed({k: v for k, v in spec.items() if k != "datasets"}, name)
+    return {**renamed, **properties, "datasets": {DATASET: records}}
+
+
+def _renamed(node: object, name: str) -> object:
+    """``node`` with every ``{"name": name}`` data reference pointing at :data:`DATASET`."""
+    if isinstance(node, dict):
+        if node.get("name") == name and len(node) == 1:
+            return {"name": DATASET}
+        return {k: _renamed(v, name) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renamed(v, name) for v in node]
+    return node
 
 
 def rate_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str = "user") -> alt.LayerChart:

@@ -7,7 +7,7 @@ the scoring policy except for its time zone, so a policy change never rebuilds i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import narwhals as nw
@@ -53,6 +53,23 @@ class Cube:
     sequences: pd.DataFrame
     date_field: str
     timezone: str
+    # Running totals per key set (senderscore.daily), built when a key set is asked for twice:
+    # a one-off table scans, repeated ones (a report, the explorer) subtract.
+    _indexes: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def day_index(self, keys: list[str], columns: list[str]) -> object:
+        """The :class:`senderscore.daily.DayIndex` for ``keys`` from the second request on; None
+        before that, or when it would be too large."""
+        from .daily import DayIndex
+
+        key = tuple(keys)
+        seen = self._indexes.get(key, 0)
+        if seen == 0:
+            self._indexes[key] = 1
+            return None
+        if seen == 1:
+            self._indexes[key] = DayIndex.build(self.counts, keys, columns)
+        return self._indexes[key]
 
     @property
     def span(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

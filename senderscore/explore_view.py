@@ -1,12 +1,13 @@
 """The explorer's widgets: controls in, tables and browser-rendered charts out.
 
-Charts are altair ``JupyterChart`` widgets in offline mode (Vega comes from vl-convert, no
-CDN): built once, then each change sends only a new spec with the small table, and the
-browser draws it, tooltips included.
+Charts are :class:`senderscore.vegawidget.VegaChart` widgets (Vega from vl-convert, no CDN):
+each chart's spec is built and embedded once; a change then sends only its new rows, which Vega
+applies as a data update, tooltips included.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from html import escape
 
@@ -15,7 +16,8 @@ import pandas as pd
 try:
     import altair as alt
     import ipywidgets as widgets
-    from altair import JupyterChart
+
+    from .vegawidget import VegaChart
 except (ModuleNotFoundError, ImportError) as exc:  # a core install: name the extra that brings the explorer
     name = getattr(exc, "name", None) or "anywidget"
     raise ModuleNotFoundError(
@@ -32,6 +34,15 @@ CUSTOM = "custom"
 SEQUENCES = 1  # the Sequences tab's index
 
 
+def later(task: object) -> None:
+    """Run ``task`` once the kernel has sent this change's updates (the download links are not
+    what the analyst looks at first); at once where no event loop runs (a script, a test)."""
+    try:
+        asyncio.get_running_loop().call_soon(task)
+    except RuntimeError:
+        task()
+
+
 def _spec(chart: alt.TopLevelMixin) -> dict:
     # validate=False: the builders are tested against the schema; validating a spec on every
     # change would cost more kernel time than computing its table.
@@ -43,7 +54,6 @@ class ExplorerView:
     users (table, score chart, trend), sequences of a chosen user, findings and clean-up."""
 
     def __init__(self, explorer: Explorer) -> None:
-        JupyterChart.enable_offline()  # once per kernel: the Vega bundle from vl-convert
         self.explorer = explorer
         self._quiet = False  # True while a preset sets both dates: one refresh, not three
         self._templates: dict[int, dict] = {}
@@ -68,9 +78,9 @@ class ExplorerView:
         self.downloads = widgets.HTML()
         self.evidence_button = widgets.Button(description="Find for this window", icon="search")
         self.evidence_html = widgets.HTML("<p>Findings and the clean-up list read the rows: press the button.</p>")
-        placeholder = alt.Chart(pd.DataFrame({"x": []})).mark_point()
-        self.score_chart = JupyterChart(placeholder)
-        self.trend_chart = JupyterChart(placeholder)
+        self.score_chart = VegaChart()
+        self.trend_chart = VegaChart()
+        self.trend_note = widgets.HTML()
         self.preset.observe(self._on_preset, names="value")
         for control in (self.start, self.end):
             control.observe(self._on_date, names="value")
@@ -80,7 +90,7 @@ class ExplorerView:
         self.evidence_button.on_click(lambda _b: self.show_evidence())
         self.tabs = tabs = widgets.Tab(
             children=[
-                widgets.VBox([self.table, self.score_chart, self.trend_chart]),
+                widgets.VBox([self.table, self.score_chart, self.trend_note, self.trend_chart]),
                 widgets.VBox([self.sequence_user, self.sequences]),
                 widgets.VBox([self.evidence_button, self.evidence_html]),
             ]
@@ -169,16 +179,22 @@ class ExplorerView:
                 else f"<p><i>{name} has no ended enrollment in this window.</i></p>"
             )
         if len(by_user):
-            data = charts.score_data(by_user)
-            self._draw(
-                self.score_chart, lambda: charts.score_chart(by_user, ex.policy), data, height=charts.score_height(data)
-            )
+            self._draw(self.score_chart, lambda: charts.score_chart(by_user, ex.policy), charts.score_data(by_user))
         if len(tables["trend"]):
             data, subtitle = charts.trend_data(tables["trend"])
-            title = charts.trend_title("Sender score", subtitle).to_dict()
-            self._draw(
-                self.trend_chart, lambda: charts.trend_chart(tables["trend"], ex.policy, columns=3), data, title=title
-            )
+            self.trend_note.value = f"<small>{escape(' '.join(subtitle))}</small>"  # changes with the window
+            title = charts.trend_title("Sender score", []).to_dict()  # the chart's shape stays: rows only
+            chart = lambda: charts.trend_chart(tables["trend"], ex.policy, columns=3)  # noqa: E731
+            self._draw(self.trend_chart, chart, data, title=title)
+        later(lambda: self._downloads(tables, filters))
+        done = time.perf_counter()
+        ex.timings = {"tables_ms": (computed - began) * 1e3, "total_ms": (done - began) * 1e3}
+        self.status.value = (
+            f"<small>{ex.load.summary()}<br>{filters.describe(ex.names)} "
+            f"Refreshed in {ex.timings['total_ms']:.0f} ms (tables {ex.timings['tables_ms']:.0f} ms).</small>"
+        )
+
+    def _downloads(self, tables: dict[str, pd.DataFrame], filters: Filters) -> None:
         self.downloads.value = (
             "<small>Download the tables shown: "
             + " · ".join(
@@ -188,19 +204,14 @@ class ExplorerView:
             )
             + "</small>"
         )
-        done = time.perf_counter()
-        ex.timings = {"tables_ms": (computed - began) * 1e3, "total_ms": (done - began) * 1e3}
-        self.status.value = (
-            f"<small>{ex.load.summary()}<br>{filters.describe(ex.names)} "
-            f"Refreshed in {ex.timings['total_ms']:.0f} ms (tables {ex.timings['tables_ms']:.0f} ms).</small>"
-        )
 
-    def _draw(self, chart: JupyterChart, build: object, data: pd.DataFrame, **properties: object) -> None:
-        """Build a chart's spec once (altair's work), then only swap its rows: the browser redraws."""
+    def _draw(self, chart: VegaChart, build: object, data: pd.DataFrame, **properties: object) -> None:
+        """Build a chart's spec once (altair's work), then only send its rows: Vega updates its data."""
         key = id(chart)
         if key not in self._templates:
             self._templates[key] = _spec(build())
-        chart.spec = charts.with_data(self._templates[key], data, **properties)
+        spec = charts.with_data(self._templates[key], data, **properties)
+        chart.show(spec, spec["datasets"][charts.DATASET])
 
     def show_evidence(self) -> None:
         """Findings and clean-up counts for the current window and users."""

@@ -43,9 +43,13 @@ def numeric(series: pd.Series) -> bool:
     ``'+2.0'``, ``'35-48'``). Text is judged on its first values: columns are uniform."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return True
-    values = [str(v).strip() for v in series.head(50) if v is not None and v is not pd.NA]
-    values = [v for v in values if v not in ("", "-", "nan")]
-    return bool(values) and all(NUMBER.match(v) for v in values)
+    return _reads_as_number(series.head(20).tolist())
+
+
+def _reads_as_number(values: list) -> bool:
+    texts = [str(v).strip() for v in values if v is not None and v is not pd.NA]
+    texts = [t for t in texts if t not in ("", "-", "nan")]
+    return bool(texts) and all(NUMBER.match(t) for t in texts)
 
 
 def table(
@@ -68,7 +72,13 @@ def table(
     (True, True)
     """
     cell_html = cell_html or {}
-    align = {c: RIGHT if numeric(frame[c]) else LEFT for c in frame.columns}
+    head = frame.head(20).to_dict("list")  # one conversion for every column's alignment
+    align = {
+        c: RIGHT
+        if (pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)) or _reads_as_number(head[c])
+        else LEFT
+        for c, t in frame.dtypes.items()
+    }
     widths = widths or {}
     head = "".join(
         f'<th style="{CELL};{align[c]}' + (f";width:{widths[c]}" if c in widths else "") + f'">{escape(str(c))}</th>'

@@ -199,7 +199,7 @@ def sender_scores(
             f"the cube was built in time zone {cube.timezone!r} but the policy uses "
             f"{policy.timezone!r}; rebuild it with build_cube(..., policy=policy)."
         )
-    counts = rollup(window(cube, start, end), keys, period)
+    counts = _rollup(cube, keys, start, end, period)
     floor = policy.min_ended_user if by == "user" else policy.min_ended_sequence
     table = score_table(counts, policy, floor=floor)
     table = _with_names(table, cube, keys)
@@ -208,6 +208,18 @@ def sender_scores(
     table = table.sort_values(order, ascending=ascending, kind="stable").reset_index(drop=True)
     extra = [c for c in table.columns if c not in keys + METRICS + ["period", "account_replied"]]
     return table[keys + (["period"] if period else []) + METRICS + extra]
+
+
+def _rollup(cube: Cube, keys: list[str], start: object, end: object, period: str | None) -> pd.DataFrame:
+    """``rollup(window(cube, start, end), keys, period)``, from the cube's running totals when it
+    keeps them (see :meth:`Cube.day_index`): the same table."""
+    columns = [c for c in (*COUNTS, *ENGAGEMENT) if c in cube.counts.columns]
+    index = cube.day_index(keys, columns)
+    if index is None:
+        return rollup(window(cube, start, end), keys, period)
+    if period is not None and period not in PERIODS:
+        raise InputError(f"period {period!r}: expected 'week' or 'month'.")
+    return index.rollup(*parse_window(start, end), period)
 
 
 def _keys(by: str) -> list[str]:
