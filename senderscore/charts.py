@@ -59,7 +59,8 @@ def chart_frame(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
 
 def score_data(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
     """The rows :func:`score_chart` draws: the first :data:`MAX_BARS`, in the table's order."""
-    data = chart_frame(table, label).head(MAX_BARS)
+    wanted = [f"{label}_id", f"{label}_name", "score", "score_low", "score_high", "band", "eligible", "ended"]
+    data = chart_frame(table.head(MAX_BARS)[[c for c in wanted if c in table.columns]], label)
     data = data[["label", "score", "score_low", "score_high", "band", "status", "ended"]]
     return data.assign(order=range(len(data)))
 
@@ -200,13 +201,27 @@ TREND_METRICS = {
     "reply_rate": ("Reply rate", "%"),
     "bounce_rate": ("Bounce rate", "%"),
 }
+TREND_COLUMNS = ["score", "reply_rate", "bounce_rate", "ended", "band"]
 MAX_PANELS = 60  # small multiples in one trend chart: the busiest users; tables list everyone
 
 
 def period_labels(periods: pd.Series) -> pd.Series:
-    """Unique axis labels: ``'Jan 2026'`` for months, the week's Monday ``'2026-01-05'`` for weeks."""
-    monthly = bool(len(periods)) and bool((periods.dt.day == 1).all()) and periods.dt.day_of_week.ne(0).any()
-    return periods.dt.strftime("%b %Y" if monthly else "%Y-%m-%d")
+    """Unique axis labels: ``'Jan 2026'`` for months, the week's Monday ``'2026-01-05'`` for weeks.
+
+    >>> period_labels(pd.Series(pd.to_datetime(["2026-01-01", "2026-06-01"]))).tolist()
+    ['Jan 2026', 'Jun 2026']
+    """
+    starts = np.unique(periods.to_numpy(dtype="datetime64[ns]"))
+    names = dict(zip(starts, _labels(starts)))
+    return pd.Series([names[p] for p in periods.to_numpy(dtype="datetime64[ns]")], index=periods.index, dtype=object)
+
+
+def _labels(starts: np.ndarray) -> list[str]:
+    """Labels of distinct period starts: months when every start is a first of the month and
+    not every one a Monday (weeks start on Mondays; a month may too)."""
+    stamps = pd.DatetimeIndex(starts)
+    monthly = bool(len(stamps)) and bool((stamps.day == 1).all()) and bool((stamps.day_of_week != 0).any())
+    return list(stamps.strftime("%b %Y" if monthly else "%Y-%m-%d"))
 
 
 def trend_data(trend: pd.DataFrame, label: str = "user") -> tuple[pd.DataFrame, list[str]]:
@@ -214,24 +229,31 @@ def trend_data(trend: pd.DataFrame, label: str = "user") -> tuple[pd.DataFrame, 
     :data:`MAX_PANELS` busiest users, the periods' and panels' order as columns."""
     if "period" not in trend.columns:
         raise InputError("trend_chart needs a 'period' column: pass sender_scores(..., period='month').")
-    data = chart_frame(trend, label)
-    partial = data.get("partial", pd.Series(False, index=data.index)).astype(bool)
-    left_out = sorted(period_labels(data.loc[partial, "period"].drop_duplicates()))
-    data = data[~partial]
-    busiest = data.groupby("label")["ended"].sum().sort_values(ascending=False, kind="stable")
-    shown = busiest.index[:MAX_PANELS]
-    data = data[data["label"].isin(shown)].sort_values("period", kind="stable")
-    data = data[["label", "period", "score", "reply_rate", "bounce_rate", "ended", "band", "status"]].assign(
-        when=period_labels(data["period"]),
-        order=data["period"].rank(method="dense").astype(int),
-        panel=data["label"].map(dict(zip(shown, range(len(shown))))),
-    )
+    wanted = [f"{label}_id", f"{label}_name", "period", "partial", "eligible", *TREND_COLUMNS]
+    data = chart_frame(trend[[c for c in wanted if c in trend.columns]], label)  # narrow first: fewer copies
+    periods = data["period"].to_numpy(dtype="datetime64[ns]")
+    starts = np.unique(periods)  # every period, cut ones included: one labelling for all of them
+    names = np.array(_labels(starts), dtype=object)
+    position = np.searchsorted(starts, periods)
+    partial = data["partial"].to_numpy(dtype=bool) if "partial" in data else np.zeros(len(data), dtype=bool)
+    left_out = [str(n) for n in names[np.unique(position[partial])]]
+    keep = ~partial
+    busiest = data[keep].groupby("label")["ended"].sum().sort_values(ascending=False, kind="stable")
+    panel = {name: i for i, name in enumerate(busiest.index[:MAX_PANELS])}
+    labels = data["label"].to_numpy(dtype=object)
+    keep &= np.fromiter((x in panel for x in labels), dtype=bool, count=len(labels))
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(position[rows], kind="stable")]
+    out = data.iloc[rows][["label", *TREND_COLUMNS, "status"]].reset_index(drop=True)
+    out["when"] = names[position[rows]]
+    out["order"] = position[rows] + 1
+    out["panel"] = [panel[x] for x in labels[rows]]
     subtitle = ["Filled points: official; hollow: provisional (too few ended enrollments in the period)."]
     if left_out:
         subtitle.append(f"Left out, cut by the window: {', '.join(left_out)}.")
-    if len(busiest) > len(shown):
-        subtitle.append(f"The {len(shown)} busiest of {len(busiest)}; the table above lists everyone.")
-    return data.drop(columns="period"), subtitle
+    if len(busiest) > len(panel):
+        subtitle.append(f"The {len(panel)} busiest of {len(busiest)}; the table above lists everyone.")
+    return out, subtitle
 
 
 def trend_chart(

@@ -211,7 +211,7 @@ class ExplorerView:
         """Build a chart's spec once (altair's work), then only send its rows: Vega updates its data."""
         key = id(chart)
         if key not in self._templates:
-            self._templates[key] = _spec(build())
+            self._templates[key] = charts.with_data(_spec(build()), data.iloc[:0])  # its dataset renamed once
         spec = charts.with_data(self._templates[key], data, **properties)
         chart.show(spec, spec["datasets"][charts.DATASET])
 

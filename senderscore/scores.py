@@ -243,7 +243,16 @@ def as_cube(
 
 def _with_names(table: pd.DataFrame, cube: Cube, keys: list[str]) -> pd.DataFrame:
     if "user_id" in keys:
-        table = table.merge(cube.users, on="user_id", how="left")
+        table = _joined(table, cube.users, "user_id")
     if "sequence_id" in keys:
-        table = table.merge(cube.sequences, on="sequence_id", how="left")
+        table = _joined(table, cube.sequences, "sequence_id")
     return table
+
+
+def _joined(table: pd.DataFrame, names: pd.DataFrame, key: str) -> pd.DataFrame:
+    """``table.merge(names, on=key, how="left")`` for names with one row per key, by position:
+    the same frame at a third of the cost, which counts on tables of a few rows."""
+    if not names[key].is_unique:
+        return table.merge(names, on=key, how="left")
+    looked = names.set_index(key).reindex(table[key].to_numpy())
+    return pd.concat([table.reset_index(drop=True), looked.reset_index(drop=True)], axis=1)
