@@ -26,10 +26,11 @@ def test_the_wheel_runs_score_and_report_outside_the_checkout(tmp_path):
     assert not any(name.startswith(("notebooks/", "tests/", "data/")) for name in names)
 
     env = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env)
+    venv.EnvBuilder(with_pip=False).create(env)  # our pip installs into it (--python): no ensurepip run
     python = env / "bin" / "python"
     # --no-compile: byte-compiling every installed module is half of pip's time; imports compile anyway.
-    install = [python, "-m", "pip", "install", "--quiet", "--no-compile"]
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    install = [*pip, "install", "--quiet", "--no-compile"]
     subprocess.run([*install, str(wheel)], check=True, timeout=900)
     work = tmp_path / "work"  # no checkout anywhere near: the package must carry what it runs
     work.mkdir()
@@ -60,7 +61,7 @@ def test_the_wheel_runs_score_and_report_outside_the_checkout(tmp_path):
     assert "Clean-up list" in text and 'data-table="cleanup"' in text and 'data-table="findings"' in text
     # A plain install carries rfc3987-syntax (via jupyter-events); it must not be imported where
     # senderscore runs (the CLI process and the report kernel), or every report pays seconds.
-    installed = subprocess.run([python, "-m", "pip", "show", "rfc3987-syntax"], capture_output=True, text=True)
+    installed = subprocess.run([*pip, "show", "rfc3987-syntax"], capture_output=True, text=True)
     if installed.returncode == 0:  # the probe means something only while the package is installed
         probe = "import senderscore, nbformat, altair, sys; print(sys.modules.get('rfc3987_syntax'))"
         result = subprocess.run([python, "-c", probe], cwd=work, capture_output=True, text=True)

@@ -96,7 +96,7 @@ def test_cube_sums_equal_a_direct_computation_for_any_window(raw, a, b, date_fie
     pd.testing.assert_frame_equal(table[["user_id", "ended", "replied", "bounced"]], expected, check_dtype=False)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     enrollments(),
     st.integers(-20, 170),
