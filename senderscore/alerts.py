@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from .errors import InputError
+from .output import plural
 from .policy import Policy
 
 ALERT_EXIT = 3  # exit code of `score` and `report` with --fail-on-band when someone is at or below it
@@ -34,7 +35,7 @@ def at_or_below(by_user: pd.DataFrame, band: str, policy: Policy) -> pd.DataFram
 
 def describe(hits: pd.DataFrame, band: str) -> str:
     """One line per user, for stderr and the report's top."""
-    lines = [f"ALERT: {len(hits)} user(s) with an official score at or below {band}:"]
+    lines = [f"ALERT: {plural(len(hits), 'user')} with an official score at or below {band}:"]
     for _, row in hits.iterrows():
         name = row.get("user_name") or row["user_id"]
         lines.append(

@@ -26,17 +26,28 @@ from .extras import require
 from .files import STDOUT, check_target, free_name, write_text
 from .load import LoadReport, Opened, load_enrollments, open_dataset
 from .load.dates import WINDOWS, parse_date, parse_window, relative_window
-from .output import to_csv, to_json, to_terminal
+from .output import plural, to_csv, to_json, to_terminal
 from .policy import load_policy
 from .sample import write_sample
 from .scores import sender_scores
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help, unless the help says it already or there is none
+    worth saying (an empty text, None, an off switch)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, "", False) or action.default is argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse with a "did you mean" for mistyped commands and choices, and defaults in the help."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", _Help)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -389,7 +400,8 @@ def _write_rejects(report: LoadReport, args: argparse.Namespace) -> None:
         target = free_name(folder, named.name.split(".")[0], ".rejects.csv", inputs=_inputs(args))
     write_text(target, to_csv(report.rejects), inputs=_inputs(args), what="rejects file")
     print(
-        f"senderscore: {report.rows_rejected:,} bad row(s) skipped; each with its reason in {target}", file=sys.stderr
+        f"senderscore: {plural(report.rows_rejected, 'bad row')} skipped; each with its reason in {target}",
+        file=sys.stderr,
     )
 
 
@@ -465,7 +477,7 @@ def _suppress(args: argparse.Namespace) -> int:
 
     table = suppression_list(_evidence(args))
     _emit(to_crm_csv(table), args)
-    _say(args, f"{len(table):,} contact(s) to exclude")
+    _say(args, f"{plural(len(table), 'contact')} to exclude")
     return 0
 
 
@@ -479,7 +491,7 @@ def _validate(args: argparse.Namespace) -> int:
     if not report.problems:
         print("No problems found.")
         return 0
-    print(f"{len(report.problems)} problem(s):")
+    print(f"{plural(len(report.problems), 'problem')}:")
     for problem in report.problems:
         print("  " + problem.describe(report.where))
     return 2

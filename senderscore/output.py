@@ -27,6 +27,15 @@ def neutralise(value: object) -> object:
     return value
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``'1 contact'``, ``'2 contacts'``, with thousands separators.
+
+    >>> plural(1, "contact"), plural(1200, "enrollment"), plural(2, "sequence was", "sequences were")
+    ('1 contact', '1,200 enrollments', '2 sequences were')
+    """
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
 def printable(text: object) -> str:
     """Text for a terminal: control characters (escape sequences, bells, carriage returns) as ``?``.
 

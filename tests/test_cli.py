@@ -148,3 +148,16 @@ def test_help_shows_defaults(capsys):
         main(["sample", "--help"])
     out = capsys.readouterr().out
     assert "(default: 8024)" in out and "(default: 42)" in out
+
+
+@pytest.mark.parametrize("command", ["score", "report", "recommend", "suppress", "validate", "sample"])
+def test_help_says_each_default_once(capsys, command):
+    """A default is said once: no "(default: )" or "(default: None)" after a help text that names
+    its default already, and none for off switches."""
+    from senderscore.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for noise in ("(default: )", "(default: None)", "(default: False)", ") (default:"):
+        assert noise not in out, (command, noise)

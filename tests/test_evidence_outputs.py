@@ -148,7 +148,7 @@ def test_recommend_and_suppress_commands_on_the_sample(cli, tmp_path):
     assert {f["user_name"] for f in json.loads(out)} == {"Maya Evans"}
     target = tmp_path / "contacts.csv"
     code, _, err = cli("suppress", SAMPLE, "--output", target)
-    assert code == 0 and "contact(s) to exclude" in err
+    assert code == 0 and "contacts to exclude" in err
     contacts = pd.read_csv(target, dtype=str)
     assert contacts["contact_id"].is_unique and contacts["contact_id"].tolist() == sorted(contacts["contact_id"])
     assert contacts["reasons"].str.contains("hard bounced").any()
@@ -158,7 +158,7 @@ def test_recommend_and_suppress_commands_on_the_sample(cli, tmp_path):
 def test_fail_on_band_exit_code(cli, tmp_path):
     code, _, err = cli("score", SAMPLE, "--fail-on-band", "low")
     assert code == 3
-    assert "ALERT: 2 user(s) with an official score at or below Low" in err
+    assert "ALERT: 2 users with an official score at or below Low" in err
     assert "Maya Müller" in err and "Chloe Rossi" not in err  # provisional users never alert
     assert cli("score", SAMPLE, "--fail-on-band", "Terrible")[0] == 2
     healthy = tmp_path / "ok.csv"

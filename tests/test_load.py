@@ -222,7 +222,7 @@ def test_skip_writes_rejects_and_accounts_for_every_row(cli, tmp_path):
     code, _, err = cli("score", path, "--on-bad-rows", "skip", "--format", "csv", "--output", out_path)
     assert code == 0
     rejects_path = out_path.parent / "scores.rejects.csv"
-    assert f"2 bad row(s) skipped; each with its reason in {rejects_path}" in err
+    assert f"2 bad rows skipped; each with its reason in {rejects_path}" in err
     assert "5 rows read, 2 used, 2 rejected, 1 identical duplicates collapsed" in err
     rejects = pd.read_csv(rejects_path)
     assert rejects["line"].tolist() == [4, 5]

@@ -122,7 +122,7 @@ def test_evidence_commands_skip_bad_rows_when_asked(cli, tmp_path, command):
     code, _, err = cli(command, source)
     assert code == 2 and "--on-bad-rows skip" in err
     code, _, err = cli(command, source, "--on-bad-rows", "skip", "--rejects", tmp_path / "r.csv")
-    assert code == 0 and "1 bad row(s) skipped" in err
+    assert code == 0 and "1 bad row skipped" in err
     assert pd.read_csv(tmp_path / "r.csv")["reason"].str.contains("reply_count").all()
 
 

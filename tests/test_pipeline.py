@@ -114,7 +114,7 @@ def test_conflicting_ids_rejected_in_every_copy_identical_collapsed(tmp_path, en
     assert result["accounting"] == (4, 1, 2, 1)
     assert result["counts"] == {"enrollment_id: repeated with different content": 2}
     code, _, err = cli("score", path, "--engine", engine, "--on-bad-rows", "skip", "--rejects", tmp_path / "r.csv")
-    assert code == 0 and "2 bad row(s) skipped" in err
+    assert code == 0 and "2 bad rows skipped" in err
     assert pd.read_csv(tmp_path / "r.csv")["reason"].str.contains("different state").all()
 
 

@@ -12,10 +12,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ..output import percent
+from ..output import percent, plural
 from ..scores import score_table, sender_scores
 from .facts import SUMS, Evidence
-from .findings import Finding, calibrated, order, plural
+from .findings import Finding, calibrated, order
 
 MIN_DELIVERED = 20  # sequences with fewer delivered enrollments are too noisy to single out
 COMPARE_DAYS = 90  # "what changed": the last 90 days of the window against the 90 before
