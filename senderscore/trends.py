@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from .cube import Cube
@@ -13,16 +14,20 @@ from .policy import Policy, load_policy
 from .scores import sender_scores
 
 CHANGES = {"score": "score_change", "reply_rate": "reply_rate_change", "bounce_rate": "bounce_rate_change"}
-LAST_DAY = {"week": pd.offsets.Week(weekday=6), "month": pd.offsets.MonthEnd(0)}
 
 
 def period_end(starts: pd.Series, period: str) -> pd.Series:
     """The last day of each week (Monday to Sunday) or month that starts on ``starts``.
 
-    >>> period_end(pd.Series(pd.to_datetime(["2026-02-01"])), "month").dt.date.tolist()
-    [datetime.date(2026, 2, 28)]
+    >>> period_end(pd.Series(pd.to_datetime(["2026-02-01", "2026-12-01"])), "month").dt.date.tolist()
+    [datetime.date(2026, 2, 28), datetime.date(2026, 12, 31)]
+    >>> period_end(pd.Series(pd.to_datetime(["2026-03-02"])), "week").dt.date.tolist()
+    [datetime.date(2026, 3, 8)]
     """
-    return starts + LAST_DAY[period]
+    days = starts.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    month_ends = (days.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1  # the next month's first, less a day
+    ends = month_ends if period == "month" else days + 6
+    return pd.Series(ends.astype("datetime64[ns]"), index=starts.index)
 
 
 def trend_table(
@@ -48,19 +53,26 @@ def trend_table(
     policy = load_policy(policy)
     table = sender_scores(cube, start=start, end=end, by="user", policy=policy, period=period)
     table = table.sort_values(["user_id", "period"], kind="stable").reset_index(drop=True)
-    table["partial"] = _partial(table["period"], period, *parse_window(start, end))
-    complete = table[~table["partial"]]
-    grouped = complete.groupby("user_id", sort=False)
+    partial = _partial(table["period"], period, *parse_window(start, end))
+    # Changes between consecutive complete periods of one user (rows are sorted by user, period).
+    rows = np.flatnonzero(~partial)
+    users = table["user_id"].to_numpy(dtype=object)[rows]
+    follows = np.r_[False, users[1:] == users[:-1]]
+    changes = {}
     for metric, change in CHANGES.items():
-        table[change] = grouped[metric].diff().reindex(table.index)
-    return table
+        values = np.full(len(table), np.nan)
+        kept = table[metric].to_numpy(dtype=float)[rows]
+        values[rows[1:]] = np.where(follows[1:], kept[1:] - kept[:-1], np.nan)
+        changes[change] = values
+    return table.assign(partial=partial, **changes)
 
 
-def _partial(starts: pd.Series, period: str, first: dt.date | None, last: dt.date | None) -> pd.Series:
-    ends = period_end(starts, period)
-    partial = pd.Series(False, index=starts.index)
+def _partial(starts: pd.Series, period: str, first: dt.date | None, last: dt.date | None) -> np.ndarray:
+    days = starts.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    ends = period_end(starts, period).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    partial = np.zeros(len(days), dtype=bool)
     if first is not None:
-        partial |= starts.dt.date < first
+        partial |= days < np.datetime64(first, "D")
     if last is not None:
-        partial |= ends.dt.date > last
+        partial |= ends > np.datetime64(last, "D")
     return partial
