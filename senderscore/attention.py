@@ -75,12 +75,13 @@ def needs_attention(
         best = best_action(mine)
         critical = [f.summary for f in mine if f.severity == "critical"]
         why = [f"official score at or below {alert_band}"] if user["user_id"] in flagged else []
-        why += [plural(sum(f.severity == s for f in mine), f"{s} finding") for s in ("critical", "high")]
+        counts = {s: sum(f.severity == s for f in mine) for s in ("critical", "high")}
+        why += [plural(n, f"{s} finding") for s, n in counts.items() if n]
         rows.append(
             {
                 **{c: user.get(c, "") for c in COLUMNS[:7]},
                 "user_name": user.get("user_name") or user["user_id"],
-                "why": "; ".join(w for w in why if not w.startswith("0 ")),
+                "why": "; ".join(why),
                 "cause": main_cause(user, policy),
                 "action": best.action if best else "",
                 "points": best.score_change if best else 0.0,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .alerts import at_or_below, check_band, stale
+from .alerts import check_band, stale
 from .cube import Cube, cube_of, select_users
 from .errors import InputError
 from .evidence import domain_table, gather, recommend, suppression_list
@@ -46,7 +46,6 @@ class ReportContext:
     cleanup: pd.DataFrame = field(default_factory=pd.DataFrame)
     domains: pd.DataFrame = field(default_factory=pd.DataFrame)
     providers: pd.DataFrame = field(default_factory=pd.DataFrame)
-    alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
     alert_band: str = ""
     show_emails: bool = False
     engine: str = "pandas"  # where the rows were checked and grouped
@@ -126,8 +125,6 @@ def prepare_report(
     )
     if start is not None:
         _add_evidence(ctx, opened)
-    if ctx.alert_band:
-        ctx.alerts = at_or_below(ctx.by_user, ctx.alert_band, ctx.policy)
     return ctx
 
 

@@ -100,17 +100,15 @@ def cleanup(ctx: ReportContext) -> HTML:
     table = ctx.cleanup
     if table.empty:
         return HTML("<p>No contact to exclude.</p>")
-    kinds = reason_kinds(table["reasons"])
-    by_reason = pd.DataFrame({"Reason": list(kinds.columns), "Contacts": kinds.sum().map("{:,}".format).to_list()})
-    users = table["users"].str.split("; ").explode()
-    by_user = kinds.loc[users.index].groupby(users.to_numpy()).sum()
-    by_user.insert(0, "Contacts", users.groupby(users.to_numpy()).size())
-    by_user = by_user.sort_values(["Contacts"], ascending=False, kind="stable")
-    by_user = by_user.map("{:,}".format).rename_axis("User").reset_index()
+    by_reason, by_user = cleanup_counts(table)
+    by_reason = by_reason.rename(columns=str.capitalize).assign(Contacts=lambda t: t["Contacts"].map("{:,}".format))
+    by_user = by_user.rename(columns={"user": "User", "contacts": "Contacts"})
+    by_user[by_user.columns[1:]] = by_user[by_user.columns[1:]].map("{:,}".format)
     note = "emails masked; run with show_emails to show them" if not ctx.show_emails else "emails shown"
-    top = priority(table).head(TOP_CONTACTS)
+    ordered = priority(table)
+    top = ordered.head(TOP_CONTACTS)
     return HTML(
-        f"<p>{plural(len(table), 'contact')} to exclude ({note}). {_download(ctx, table)}</p>"
+        f"<p>{plural(len(table), 'contact')} to exclude ({note}). {_download(ctx, ordered)}</p>"
         '<div class="ss-row" style="display:flex;flex-wrap:wrap;gap:24px">'
         f"<div>{markup.table(by_reason, 'cleanup-reasons', caption='By reason (a contact can have several)')}</div>"
         f"<div>{markup.table(by_user, 'cleanup-users', caption='By user (contacts they enrolled)')}</div></div>"
@@ -122,12 +120,25 @@ def cleanup(ctx: ReportContext) -> HTML:
     )
 
 
-def _download(ctx: ReportContext, table: pd.DataFrame) -> str:
-    text = to_csv(priority(table))
+def cleanup_counts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A clean-up list's contacts by reason (``reason, contacts``) and by user (``user,
+    contacts`` and a column per reason), most contacts first; a contact can count under several."""
+    kinds = reason_kinds(table["reasons"]).astype("int64")
+    by_reason = kinds.sum().rename_axis("reason").reset_index(name="contacts")
+    users = table["users"].str.split("; ").explode()
+    by_user = kinds.loc[users.index].groupby(users.to_numpy()).sum()
+    by_user.insert(0, "contacts", users.groupby(users.to_numpy()).size())
+    by_user = by_user.sort_values("contacts", ascending=False, kind="stable")
+    return by_reason, by_user.rename_axis("user").reset_index()
+
+
+def _download(ctx: ReportContext, ordered: pd.DataFrame) -> str:
+    """The whole list, in the order of :func:`priority`, as a CSV link inside the page."""
+    text = to_csv(ordered)
     if len(text.encode("utf-8")) > MAX_DOWNLOAD:
         return "The list is too large to embed; <code>senderscore suppress</code> writes it as CSV."
     name = f"clean-up_{ctx.input_path.stem}_{ctx.start}_{ctx.end}.csv"
-    return markup.download_link(text, name, f"Download the whole list ({plural(len(table), 'contact')}, CSV)")
+    return markup.download_link(text, name, f"Download the whole list ({plural(len(ordered), 'contact')}, CSV)")
 
 
 def domains(ctx: ReportContext) -> HTML:

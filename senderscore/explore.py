@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cube import Cube, build_cube, coarsen, select_users
 from .evidence import findings_frame, gather, recommend, suppression_list
-from .evidence_sections import REASONS, reason_kinds
+from .evidence_sections import REASONS, cleanup_counts
 from .load import load_enrollments
 from .paths import resolve_input
 from .policy import load_policy
@@ -151,10 +151,12 @@ class Explorer:
             cube=cube,
         )
         contacts = suppression_list(ev, mask=True)
-        kinds = reason_kinds(contacts["reasons"]) if len(contacts) else pd.DataFrame(columns=list(REASONS.values()))
-        by_reason = kinds.sum().rename_axis("reason").reset_index(name="contacts")
-        users = contacts["users"].str.split("; ").explode() if len(contacts) else pd.Series(dtype=str)
-        by_user = users.value_counts().rename_axis("user").reset_index(name="contacts")
+        if len(contacts):
+            by_reason, by_user = cleanup_counts(contacts)
+            by_user = by_user[["user", "contacts"]]
+        else:
+            by_reason = pd.DataFrame({"reason": list(REASONS.values()), "contacts": 0})
+            by_user = pd.DataFrame(columns=["user", "contacts"])
         return {
             "findings": findings_frame(recommend(ev)),
             "cleanup": contacts,

@@ -38,15 +38,11 @@ def badge(band: str, policy: Policy, text: str | None = None) -> str:
     )
 
 
-def numeric(series: pd.Series) -> bool:
+def right_aligned(dtype: object, values: list) -> bool:
     """A column shown right-aligned: numbers, and text that reads as one (``'7.3 %'``, ``'1,204'``,
-    ``'+2.0'``, ``'35-48'``). Text is judged on its first values: columns are uniform."""
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+    ``'+2.0'``, ``'35-48'``), judged on its first ``values``: columns are uniform."""
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         return True
-    return _reads_as_number(series.head(20).tolist())
-
-
-def _reads_as_number(values: list) -> bool:
     texts = [str(v).strip() for v in values if v is not None and v is not pd.NA]
     texts = [t for t in texts if t not in ("", "-", "nan")]
     return bool(texts) and all(NUMBER.match(t) for t in texts)
@@ -73,12 +69,7 @@ def table(
     """
     cell_html = cell_html or {}
     head = frame.head(20).to_dict("list")  # one conversion for every column's alignment
-    align = {
-        c: RIGHT
-        if (pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)) or _reads_as_number(head[c])
-        else LEFT
-        for c, t in frame.dtypes.items()
-    }
+    align = {c: RIGHT if right_aligned(t, head[c]) else LEFT for c, t in frame.dtypes.items()}
     widths = widths or {}
     head = "".join(
         f'<th style="{CELL};{align[c]}' + (f";width:{widths[c]}" if c in widths else "") + f'">{escape(str(c))}</th>'

@@ -10,13 +10,12 @@ from html import escape
 
 import pandas as pd
 from IPython.display import HTML
-from pandas.io.formats.style import Styler
 
 from . import markup
 from .attention import needs_attention
 from .context import ReportContext
 from .evidence import plural
-from .markup import MUTED, badge, band_colours, cards
+from .markup import MUTED, badge, cards
 from .output import percent
 from .policy import Policy
 
@@ -147,28 +146,6 @@ def score_html(table: pd.DataFrame, keys: list[str], policy: Policy, table_id: s
         table_id,
         row_style=lambda row: markup.PROVISIONAL if row["Status"] == "provisional" else "",
         cell_html={"Band": lambda band: badge(str(band), policy)},
-    )
-
-
-def styled(table: pd.DataFrame, keys: list[str], policy: Policy, table_id: str) -> Styler:
-    """A Styler with band colours; provisional rows greyed and italic (the explorer's table)."""
-    frame = score_frame(table, keys)
-    colours = band_colours(policy)
-
-    def row_style(row: pd.Series) -> list[str]:
-        muted = markup.PROVISIONAL if row["Status"] == "provisional" else ""
-        return [
-            f"background-color:{colours.get(row['Band'], '#fff')};color:#111" if col == "Band" else muted
-            for col in row.index
-        ]
-
-    # A fixed uuid keeps element ids stable from run to run (diffable reports, nbval).
-    return (
-        frame.style.apply(row_style, axis=1)
-        .hide(axis="index")
-        .format(escape="html")
-        .set_uuid(table_id)
-        .set_table_attributes(f'class="ss-table" data-table="{table_id}"')
     )
 
 
