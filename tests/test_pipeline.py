@@ -153,6 +153,39 @@ def test_timestamps_mean_the_same_instant_on_every_engine(tmp_path, zone):
         assert_same({engine: outcome(path, engine, zone) for engine in ("pandas", "duckdb", "polars")})
 
 
+def test_duckdbs_cast_and_the_general_rule_read_each_cell_alike():
+    """DuckDB casts the usual shape itself (``_PLAIN``); polars takes every cell apart by the
+    general rule. Both must give each cell the same number, awareness and readability, on the
+    edges of what the cast is trusted with: 29 February, day 31, 24:00, :60, fractions past six
+    digits, offsets past 18 hours, lower-case z, years under 1000."""
+    import itertools
+
+    import narwhals as nw
+    import polars as pl
+
+    from senderscore.load.dates import parse_stages
+    from senderscore.load.scan import duckdb_connection
+    from senderscore.load.validate import apply, collect
+
+    dates = ["2026-03-31", "2028-02-29", "2026-02-29", "2026-04-31", "2026-12-31", "0999-05-05", "1000-01-01"]
+    clocks = ["T14:05:09", " 00:00:00", "T23:59:59.5", "T24:00:00", "T12:00:60", "T08:30:00.1234567", "T08:30"]
+    zones = ["", "Z", "z", "+02:00", "-05:30", "+18:00", "+19:00", "+0200", "+02"]
+    cells = ["".join(parts) for parts in itertools.product(dates, clocks, zones)] + ["20260331", "1775000000000", ""]
+    columns = ["value", "aware", "readable"]
+
+    def parse(frame, engine):
+        stages = parse_stages(nw.col("x"), nw.String, "p", engine)
+        return collect(apply(frame, stages).select(*[nw.col(f"p_{c}") for c in columns]))
+
+    general = parse(nw.from_native(pl.DataFrame({"x": cells}).lazy()), nw.Implementation.POLARS)
+    con = duckdb_connection()
+    con.register("cells", pl.DataFrame({"x": cells}).to_arrow())
+    cast = parse(nw.from_native(con.table("cells")), nw.Implementation.DUCKDB)
+    pd.testing.assert_frame_equal(cast, general, check_dtype=False)
+    plain = sum(pl.Series(cells).str.contains(r"^[1-9].*T14:05:09(Z|\+02:00|-05:30)?$"))
+    assert general["p_readable"].sum() > plain > 0  # the cast's cells and the others are both here
+
+
 @pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
 def test_twin_columns_are_refused_on_every_engine(tmp_path, engine):
     path = write_csv(tmp_path / "in.csv", HEADER.strip() + ",Enrolled by\n" + GOOD.strip() + ",u2\n")

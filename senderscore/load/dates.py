@@ -118,8 +118,11 @@ _ISO = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
     r" *([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
-_OFFSET = r" *([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _EPOCH_MS = r"^-?[0-9]{12,13}(\.0+)?$"
+_PLAIN = (  # the usual export's shape, every field in range and every day one that exists (not 29 Feb)
+    r"^[1-9][0-9]{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-8]):[0-5][0-9])?$"
+)
 
 
 def _int(text: nw.Expr, ok: nw.Expr) -> nw.Expr:
@@ -127,14 +130,25 @@ def _int(text: nw.Expr, ok: nw.Expr) -> nw.Expr:
     return nw.when(ok).then(text).otherwise(None).cast(nw.Int64)
 
 
+def floor_div(value: nw.Expr, divisor: int) -> nw.Expr:
+    """``value // divisor`` for a positive constant ``divisor``, as an exact multiple divided.
+
+    narwhals writes ``//`` for SQL engines as a CASE that repeats its operand six times, so
+    nested divisions (a date's day number) grow into expressions DuckDB spends seconds on; a
+    remainder (floored on every engine) and a true division repeat it twice. The quotient is
+    exact below 2**53, far past the accepted range of instants (see ``RANGE_US``).
+    """
+    return ((value - value % divisor) / divisor).cast(nw.Int64)
+
+
 def days_from_civil(year: nw.Expr, month: nw.Expr, day: nw.Expr) -> nw.Expr:
     """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm), for years >= 0."""
     y = year - (month <= 2).cast(nw.Int64)
-    era = y // 400
+    era = floor_div(y, 400)
     yoe = y - era * 400
     mp = (month + 9) % 12  # March = 0
-    doy = (153 * mp + 2) // 5 + day - 1
-    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+    doy = floor_div(153 * mp + 2, 5) + day - 1
+    return era * 146_097 + yoe * 365 + floor_div(yoe, 4) - floor_div(yoe, 100) + doy - 719_468
 
 
 def _days_in_month(year: nw.Expr, month: nw.Expr) -> nw.Expr:
@@ -198,40 +212,42 @@ def _microseconds(year, month, day, hour, minute, second, micro) -> nw.Expr:
 
 
 def _text_stages(raw: nw.Expr, name: str, engine: object) -> Stages:
+    """Text cells -> parts found by position: once ``_ISO`` has vouched for a cell's shape, each
+    part sits at a known place (the date at 0-10, the clock at 11-19, the offset at the end),
+    so slicing replaces the regular expressions that would otherwise cut the text up."""
     col = _namer(name)
     t = col("t")
     stages: Stages = [{f"{name}_t": strip(raw.cast(nw.String), engine).fill_null("")}]
+    direct = engine is nw.Implementation.DUCKDB
+    if direct:
+        stages.append({f"{name}_plain": t.str.contains(_PLAIN)})
+
+    def otherwise(test: nw.Expr) -> nw.Expr:  # DuckDB: the general rule reads only the other cells
+        return nw.when(col("plain")).then(nw.lit(False)).otherwise(test) if direct else test
+
     stages.append(
         {
-            f"{name}_epoch": t.str.contains(_EPOCH_MS),
-            f"{name}_basic": t.str.contains(r"^[0-9]{8}$"),
-            f"{name}_iso": t.str.contains(_ISO),
+            f"{name}_epoch": otherwise(t.str.contains(_EPOCH_MS)),
+            f"{name}_basic": otherwise(t.str.contains(r"^[0-9]{8}$")),
+            f"{name}_iso": otherwise(t.str.contains(_ISO)),
         }
     )
-    dated = col("basic") | col("iso")
-    ymd = (
-        nw.when(col("basic")).then(t).otherwise(nw.concat_str(t.str.slice(0, 4), t.str.slice(5, 2), t.str.slice(8, 2)))
-    )
-    stages.append({f"{name}_time": col("iso") & (t.str.len_chars() >= 16), f"{name}_ymd": ymd})
-    has_offset = col("time") & t.str.contains(_OFFSET)
-    stages.append({f"{name}_offset": has_offset})
-    body = nw.when(col("offset")).then(t.str.replace_all(_OFFSET, "")).otherwise(t)
-    stages.append({f"{name}_body": body, f"{name}_zone": _offset_text(t)})
-    body, length, has_time = col("body"), col("body").str.len_chars(), col("time")
-    fraction = nw.concat_str(body.str.slice(20, 6), nw.lit("000000")).str.slice(0, 6)
-    zone = col("zone")
+    stages.append(_shape(t, col, name))
+    basic, time, zone = col("basic"), col("time"), col("zone")
+    dated = basic | col("iso")
+    fraction = nw.concat_str(t.str.slice(20, 6).str.replace_all(r"[^0-9].*$", ""), nw.lit("000000")).str.slice(0, 6)
     parts = {
-        "year": _int(col("ymd").str.slice(0, 4), dated),
-        "month": _int(col("ymd").str.slice(4, 2), dated),
-        "day": _int(col("ymd").str.slice(6, 2), dated),
-        "hour": _int(body.str.slice(11, 2), has_time).fill_null(0),
-        "minute": _int(body.str.slice(14, 2), has_time).fill_null(0),
-        "second": _int(body.str.slice(17, 2), has_time & (length >= 19)).fill_null(0),
-        "micro": _int(fraction, has_time & (length >= 21)).fill_null(0),
+        "year": _int(t.str.slice(0, 4), dated),
+        "month": _int(nw.when(basic).then(t.str.slice(4, 2)).otherwise(t.str.slice(5, 2)), dated),
+        "day": _int(nw.when(basic).then(t.str.slice(6, 2)).otherwise(t.str.slice(8, 2)), dated),
+        "hour": _int(t.str.slice(11, 2), time).fill_null(0),
+        "minute": _int(t.str.slice(14, 2), time).fill_null(0),
+        "second": _int(t.str.slice(17, 2), col("seconds")).fill_null(0),
+        "micro": _int(nw.when(col("fraction")).then(fraction).otherwise(nw.lit("0")), col("fraction")).fill_null(0),
         "sign": nw.when(zone.str.slice(0, 1) == "-").then(-1).otherwise(1),
         "off_h": _int(zone.str.slice(1, 2), col("offset")).fill_null(0),
         "off_m": _int(zone.str.slice(3, 2), col("offset")).fill_null(0),
-        "epoch_ms": _int(t.str.replace_all(r"\.0+$", ""), col("epoch")),
+        "epoch_ms": _int(nw.when(col("epoch")).then(t.str.replace_all(r"\.0+$", "")).otherwise(None), col("epoch")),
         "blank": t == "",
     }
     stages.append({f"{name}_{k}": v for k, v in parts.items()})
@@ -249,31 +265,62 @@ def _text_stages(raw: nw.Expr, name: str, engine: object) -> Stages:
         .then(col("epoch_ms") * 1_000)
         .otherwise(nw.when(col("valid")).then(wall - shift).otherwise(None))
     )
-    stages.append(
-        {
-            f"{name}_value": value,
-            f"{name}_aware": col("epoch") | col("offset"),
-            f"{name}_readable": col("epoch") | col("valid"),
-        }
-    )
+    last = {
+        f"{name}_value": value,
+        f"{name}_aware": col("epoch") | col("offset"),
+        f"{name}_readable": col("epoch") | col("valid"),
+    }
+    if direct:
+        last = _plain_cells(t, col("plain"), last)
+    stages.append(last)
     return stages
 
 
-def _offset_text(t: nw.Expr) -> nw.Expr:
-    """The offset at the end of ``t`` as ``+hhmm`` (``+0000`` for Z or none)."""
-    colon = t.str.contains(r"[+-][0-9]{2}:[0-9]{2}$")
-    four = t.str.contains(r"[+-][0-9]{4}$")
-    two = t.str.contains(r"[+-][0-9]{2}$")
-    tail6 = t.str.tail(6)
-    return (
-        nw.when(colon)
-        .then(nw.concat_str(tail6.str.slice(0, 3), tail6.str.slice(4, 2)))
+def _plain_cells(t: nw.Expr, plain: nw.Expr, general: dict[str, nw.Expr]) -> dict[str, nw.Expr]:
+    """DuckDB's own cast for ``_PLAIN`` cells, the general rule for the rest.
+
+    On those cells the cast gives the rule's number (an offset makes it that instant; without one,
+    the session zone, UTC, makes it the wall clock's microseconds), many times faster than taking
+    the text apart; ``_PLAIN`` admits only what both read alike, and tests compare the two routes.
+    """
+    value, aware, readable = general.values()
+    cast = epoch_us(t.cast(nw.Datetime("us", "UTC")), nw.Implementation.DUCKDB)
+    offset = (t.str.tail(1) == "Z") | t.str.tail(6).str.slice(0, 1).is_in(["+", "-"])
+    names = list(general)
+    return {
+        names[0]: nw.when(plain).then(cast).otherwise(value),
+        names[1]: nw.when(plain).then(offset).otherwise(aware),
+        names[2]: plain | readable,
+    }
+
+
+def _shape(t: nw.Expr, col, name: str) -> dict[str, nw.Expr]:
+    """Where an ISO cell's clock and offset are: a clock from position 11 when the text is long
+    enough, seconds when position 16 is a colon, a fraction when position 19 is a point or a
+    comma; the offset, read from the end, as ``+hhmm`` (``+0000`` for Z or none).
+
+    ``_ISO`` allows four endings after the clock: ``Z``, ``+hh:mm``, ``+hhmm`` and ``+hh``. A sign
+    6, 5 or 3 characters from the end tells which (a clock's digits, colons, point and spaces are
+    never signs, and a cell without a clock has no offset)."""
+    time = col("iso") & (t.str.len_chars() >= 16)
+    six, five, three = (t.str.tail(n).str.slice(0, 1).is_in(["+", "-"]) for n in (6, 5, 3))
+    zone = (
+        nw.when(six)
+        .then(nw.concat_str(t.str.tail(6).str.slice(0, 3), t.str.tail(2)))
         .otherwise(
-            nw.when(four)
+            nw.when(five)
             .then(t.str.tail(5))
-            .otherwise(nw.when(two).then(nw.concat_str(t.str.tail(3), nw.lit("00"))).otherwise(nw.lit("+0000")))
+            .otherwise(nw.when(three).then(nw.concat_str(t.str.tail(3), nw.lit("00"))).otherwise(nw.lit("+0000")))
         )
     )
+    seconds = time & (t.str.slice(16, 1) == ":")
+    return {
+        f"{name}_time": time,
+        f"{name}_seconds": seconds,
+        f"{name}_fraction": seconds & t.str.slice(19, 1).is_in([".", ","]),
+        f"{name}_offset": nw.when(time).then(six | five | three | t.str.tail(1).is_in(["Z", "z"])).otherwise(False),
+        f"{name}_zone": nw.when(time).then(zone).otherwise(nw.lit("+0000")),
+    }
 
 
 FIXED_ZONES = frozenset({"UTC", "GMT", "Zulu", "Universal", "Greenwich", "UCT"})
@@ -334,4 +381,4 @@ def to_utc(name: str, zone: str, span: tuple[int, int]) -> nw.Expr:
 
 def local_day(utc: nw.Expr, zone: str, span: tuple[int, int]) -> nw.Expr:
     """The calendar day in ``zone`` of a UTC instant, as days since 1970-01-01 (the one definition)."""
-    return (utc + zone_offset(utc, zone, span, wall=False)) // DAY_US
+    return floor_div(utc + zone_offset(utc, zone, span, wall=False), DAY_US)

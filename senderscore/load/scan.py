@@ -51,7 +51,8 @@ class Dataset:
     read_problems: list[Problem] = field(default_factory=list)
     read_rejects: list[dict] = field(default_factory=list)
     keep: Any = None  # the DuckDB connection behind ``frame``, alive as long as the dataset
-    stored: bool = False  # the rows sit in the engine's own table (a parsed CSV), not in the file
+    stored: bool = False  # the rows go into the engine's own table (a parsed CSV), numbered there:
+    # until then ``frame`` has no ``_row`` (see load.validate._store)
 
 
 def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
@@ -164,7 +165,7 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
         row = "file_row_number + 1"
     else:
         source = f"read_csv('{sql_text(str(path))}', header = true, all_varchar = true)"
-        row = "rowid + 1"
+        row = ""
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         names = [n for n in names if not (kind == "parquet" and n == "file_row_number")]
@@ -173,15 +174,15 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
         select = ", ".join(f"{_cast(o, binary)} AS {_quoted(c)}" for o, c in mapping.items())
         if kind == "parquet":  # a view: each pass reads only the columns it needs
             con.execute(f"CREATE TEMP VIEW enrollments AS SELECT {select}, {row} AS {ROW} FROM {source}")
-        else:  # parsed once into a table (spilled to disk when large), in file order for rowid
-            con.execute(f"CREATE TEMP TABLE raw AS SELECT {select} FROM {source}")
-            con.execute(f"CREATE TEMP VIEW enrollments AS SELECT *, {row} AS {ROW} FROM raw")
+        else:  # parsed once, when the checked rows are stored in file order (their rowid numbers them)
+            con.execute(f"CREATE TEMP VIEW enrollments AS SELECT {select} FROM {source}")
     except duckdb.Error as exc:
         raise InputError(
             f"{path}: DuckDB cannot read it ({str(exc).splitlines()[0]}). "
             "Run `senderscore validate` on it for each line's problem."
         ) from None
-    con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
+    if kind == "parquet":  # a CSV's rows keep file order until they are stored
+        con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
     ignored = [c for c in names if c not in mapping]
     frame = nw.from_native(con.table("enrollments"))
     return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con, stored=kind != "parquet")

@@ -179,17 +179,18 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
 
 
 def _store(dataset: Dataset, frame: Any) -> Any:
-    """Rows the engine holds in its own storage (a CSV parsed into a DuckDB table) get their typed
-    columns and check flags stored beside them, computed once: every later pass reads them
-    instead of parsing text timestamps again. The raw table is then dropped. (For a polars scan
-    of a CSV, writing them out costs more than parsing again: measured in benchmarks/.)"""
+    """A CSV read by DuckDB is parsed once, here: its raw cells, typed columns and check flags go
+    into one table, in file order, so every later pass reads them instead of parsing text
+    timestamps again, and the table's rowid numbers the rows. (For a polars scan of a CSV,
+    writing them out costs more than parsing again: measured in benchmarks/.)"""
     raw = [*dataset.frame.collect_schema().names()]
     keep = [n for n in frame.collect_schema().names() if n in raw or n.startswith((TYPED, "__check_")) or n == ID_KEY]
+    con = dataset.keep
     frame.select(*keep).to_native().create("checked")
-    dataset.keep.execute("DROP VIEW enrollments")
-    dataset.keep.execute("DROP TABLE raw")
-    stored = nw.from_native(dataset.keep.table("checked"))
-    dataset.frame = stored.select(*raw)
+    con.execute(f"CREATE TEMP VIEW checked_rows AS SELECT *, rowid + 1 AS {ROW} FROM checked")
+    con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
+    stored = nw.from_native(con.table("checked_rows"))
+    dataset.frame = stored.select(*raw, ROW)
     return stored
 
 
