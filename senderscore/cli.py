@@ -188,11 +188,11 @@ def _engine_options(parser: argparse.ArgumentParser, *, verbose: bool = True) ->
         "--engine",
         choices=["auto", "pandas", "duckdb", "polars"],
         default="auto",
-        help="where rows are checked and grouped (same results on each): auto (default) takes files over "
-        "100 MB to polars (Parquet, CSV) or DuckDB (.csv.gz, lone-CR CSV), out of core; pandas otherwise",
+        help="where rows are checked and grouped (same results on each): auto (default) takes Parquet to "
+        "polars, CSV over 100 MB to polars (DuckDB for .csv.gz and lone-CR CSV), out of core; pandas otherwise",
     )
     if verbose:
-        parser.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked")
+        parser.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked, and why")
 
 
 def _window_options(parser: argparse.ArgumentParser) -> None:

@@ -96,11 +96,14 @@ def test_identical_duplicates_collapse_conflicts_are_rejected(tmp_path):
 
 
 def test_engine_choice(tmp_path, cli, capsys, monkeypatch, files):
-    assert pick_engine(SAMPLE) == "pandas"
+    assert pick_engine(SAMPLE, verbose=True) == "pandas"  # small CSV: exact line numbers
+    assert pick_engine(files["parquet"], verbose=True) == "polars"  # Parquet: polars at any size
+    said = capsys.readouterr().err.splitlines()
+    assert said[0].startswith("senderscore: engine auto -> pandas (2 MB of CSV, up to 105 MB")
+    assert said[1] == "senderscore: engine auto -> polars (Parquet: polars scans it fastest at every size measured)"
     monkeypatch.setattr("senderscore.load.scan.AUTO_BYTES", 100)  # the fixtures stand in for large files
-    assert pick_engine(files["parquet"], verbose=True) == "polars"
-    assert pick_engine(files["csv"]) == "polars"
-    assert "engine auto -> polars" in capsys.readouterr().err
+    assert pick_engine(files["csv"], verbose=True) == "polars"
+    assert "engine auto -> polars (0 MB of CSV: out of core" in capsys.readouterr().err
     gz = tmp_path / "big.csv.gz"
     gz.write_bytes(gzip.compress(files["csv"].read_bytes()))
     lone_cr = tmp_path / "mac.csv"
