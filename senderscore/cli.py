@@ -25,7 +25,7 @@ from .errors import InputError, ReportError
 from .extras import require
 from .files import STDOUT, check_target, free_name, write_text
 from .load import LoadReport, Opened, load_enrollments, open_dataset
-from .load.dates import WINDOWS, parse_date, parse_window, relative_window
+from .load.windows import WINDOWS, parse_date, parse_window, relative_window
 from .output import plural, to_csv, to_json, to_terminal
 from .policy import load_policy
 from .sample import write_sample

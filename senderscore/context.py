@@ -18,7 +18,7 @@ from .errors import InputError
 from .evidence import domain_table, gather, recommend, suppression_list
 from .files import write_text
 from .load import LoadReport, open_dataset
-from .load.dates import parse_window
+from .load.windows import parse_window
 from .output import to_csv
 from .paths import resolve_input
 from .policy import Policy, load_policy

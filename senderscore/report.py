@@ -26,7 +26,7 @@ from nbconvert import HTMLExporter
 from . import paths
 from .errors import InputError, ReportError
 from .files import write_text
-from .load.dates import parse_window
+from .load.windows import parse_window
 from .notebook import facts
 from .paths import resolve_input
 

@@ -25,7 +25,7 @@ import pandas as pd
 from .cube import COUNTS, ENGAGEMENT, Cube, DateField, build_cube
 from .errors import InputError
 from .load import load_enrollments
-from .load.dates import parse_window
+from .load.windows import parse_window
 from .policy import Policy, load_policy
 
 By = Literal["user", "sequence", "user-sequence"]

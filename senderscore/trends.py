@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .cube import Cube
-from .load.dates import parse_window
+from .load.windows import parse_window
 from .policy import Policy, load_policy
 from .scores import sender_scores
 

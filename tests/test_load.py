@@ -141,7 +141,7 @@ def test_gzip_is_streamed_and_decided_by_its_uncompressed_size(cli, tmp_path, mo
     assert path.stat().st_size < 4_000 < len(data)
     monkeypatch.setattr("senderscore.load.scan.AUTO_BYTES", 4_000)  # small on disk, large inside
     assert pick_engine(path, verbose=True) == "duckdb"
-    assert "engine auto -> duckdb (0+ MB of data)" in capsys.readouterr().err
+    assert "engine auto -> duckdb (over 4 kB of CSV inside the gzip: DuckDB streams it)" in capsys.readouterr().err
     monkeypatch.undo()
     expected = cli("score", path, "--engine", "pandas", "--format", "csv")
     assert expected[0] == 0 and cli("score", path, "--engine", "duckdb", "--format", "csv")[1] == expected[1]
@@ -194,7 +194,7 @@ def test_bad_window(cli, tmp_path, args, fragment):
 
 @pytest.mark.parametrize("text", ["2026-03-31", "20260331", "2026-03-31T12:00:00"])
 def test_window_dates_in_every_accepted_form(text):
-    from senderscore.load.dates import parse_date
+    from senderscore.load.windows import parse_date
 
     assert str(parse_date(text)) == "2026-03-31"
 

@@ -9,7 +9,7 @@ from conftest import SAMPLE, run_module
 
 from senderscore.alerts import STALE_EXIT
 from senderscore.errors import InputError
-from senderscore.load.dates import relative_window
+from senderscore.load.windows import relative_window
 
 
 @pytest.mark.parametrize(

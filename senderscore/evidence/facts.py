@@ -328,7 +328,7 @@ def gather(
     >>> ev.start.isoformat(), int(ev.domain_counts["ended"].sum()) == int(ev.by_user["ended"].sum())
     ('2026-01-01', True)
     """
-    from ..load.dates import parse_window
+    from ..load.windows import parse_window
 
     policy = load_policy(policy)
     if isinstance(source, pd.DataFrame):

@@ -12,100 +12,16 @@ The timestamp rule, written once as narwhals expressions that every engine evalu
   a spring-forward night in New York becomes 03:30 EDT): Python's ``fold=0`` rule;
 - instants before 1971-01-01 or from 2200-01-01 on are out of range (a row problem).
 
-Time zones are applied as integer arithmetic over the zone's transitions (from the tz
-database via :mod:`zoneinfo`), so every engine computes the same instant and the same
-calendar day. Date arguments (report windows) travel as ISO strings and are parsed here
-too, so that ``20260101`` means 1 January 2026 and never 1970.
+Time zones are applied by :mod:`.zones`; report windows are parsed by :mod:`.windows`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import narwhals as nw
-import pandas as pd
 
-from ..errors import InputError
 from .text import strip
-
-_BASIC_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-
-
-def parse_date(value: object, name: str = "date") -> dt.date | None:
-    """Parse a report-window date given as ISO text, ``YYYYMMDD`` or a date object.
-
-    Blank (``None`` or ``""``) means "no bound" and returns ``None``.
-
-    >>> parse_date("2026-03-31")
-    datetime.date(2026, 3, 31)
-    >>> parse_date(20260101)
-    datetime.date(2026, 1, 1)
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    match = _BASIC_DATE.match(text)
-    if match:
-        text = "-".join(match.groups())
-    try:  # the whole text must be a date (or an ISO date and time): '2026-01-01garbage' is not
-        return dt.datetime.fromisoformat(text).date() if len(text) > 10 else dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{name} {value!r} is not a date; expected YYYY-MM-DD, for example '2026-01-31'.") from None
-
-
-def parse_window(start: object, end: object) -> tuple[dt.date | None, dt.date | None]:
-    """Parse a [start, end] window (both inclusive); start after end is an error."""
-    first, last = parse_date(start, "start"), parse_date(end, "end")
-    if first and last and first > last:
-        raise InputError(
-            f"start {first.isoformat()!r} is after end {last.isoformat()!r}; swap them (both dates are inclusive)."
-        )
-    return first, last
-
-
-WINDOWS = ("last-month", "last-quarter", "month-to-date", "quarter-to-date")
-_LAST = re.compile(r"^\s*(\d{1,4})\s*([dw])\s*$", re.IGNORECASE)
-
-
-def relative_window(*, last: str = "", name: str = "", today: dt.date) -> tuple[dt.date, dt.date]:
-    """A window relative to ``today`` (a date in the report zone), both ends inclusive.
-
-    ``last`` (``90d``, ``12w``): that many whole days ending yesterday, the last complete day;
-    ``name``: ``last-month`` and ``last-quarter`` (the previous calendar month or quarter),
-    ``month-to-date`` and ``quarter-to-date`` (from its first day to today).
-
-    >>> relative_window(last="90d", today=dt.date(2026, 11, 28))
-    (datetime.date(2026, 8, 30), datetime.date(2026, 11, 27))
-    >>> relative_window(name="last-quarter", today=dt.date(2026, 1, 15))
-    (datetime.date(2025, 10, 1), datetime.date(2025, 12, 31))
-    """
-    if last:
-        match = _LAST.match(str(last))
-        if not match or int(match.group(1)) < 1:
-            raise InputError(f"last {last!r}: expected a number of days or weeks, e.g. '90d' or '12w'.")
-        days = int(match.group(1)) * (7 if match.group(2).lower() == "w" else 1)
-        end = today - dt.timedelta(days=1)
-        return end - dt.timedelta(days=days - 1), end
-    quarter_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    if name == "month-to-date":
-        return today.replace(day=1), today
-    if name == "quarter-to-date":
-        return quarter_start, today
-    if name == "last-month":
-        end = today.replace(day=1) - dt.timedelta(days=1)
-        return end.replace(day=1), end
-    if name == "last-quarter":
-        end = quarter_start - dt.timedelta(days=1)
-        return dt.date(end.year, end.month - 2, 1), end
-    raise InputError(f"window {name!r}: expected one of {', '.join(WINDOWS)}.")
-
 
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -321,64 +237,3 @@ def _shape(t: nw.Expr, col, name: str) -> dict[str, nw.Expr]:
         f"{name}_offset": nw.when(time).then(six | five | three | t.str.tail(1).is_in(["Z", "z"])).otherwise(False),
         f"{name}_zone": nw.when(time).then(zone).otherwise(nw.lit("+0000")),
     }
-
-
-FIXED_ZONES = frozenset({"UTC", "GMT", "Zulu", "Universal", "Greenwich", "UCT"})
-
-
-@lru_cache(maxsize=64)
-def transitions(zone: str, lo: int, hi: int) -> tuple[tuple[int, int, int], ...]:
-    """``(instant, offset before, offset after)`` in microseconds for each change of ``zone``'s
-    UTC offset between ``lo`` and ``hi`` (found daily, then to the second by bisection)."""
-    if zone in FIXED_ZONES or zone.startswith("Etc/"):  # fixed offsets by definition: skip the search
-        return ()
-    tz = ZoneInfo(zone)
-
-    def offset(seconds: int) -> int:
-        moment = dt.datetime.fromtimestamp(seconds, dt.UTC).astimezone(tz)
-        return int(moment.utcoffset().total_seconds()) * US
-
-    found = []
-    start, stop = lo // US - 86_400, hi // US + 86_400
-    previous, before = start, offset(start)
-    for second in range(start + 86_400, stop + 86_400, 86_400):
-        after = offset(second)
-        if after != before:
-            low, high = previous, second  # offset(low) == before, offset(high) == after
-            while high - low > 1:
-                mid = (low + high) // 2
-                low, high = (mid, high) if offset(mid) == before else (low, mid)
-            found.append((high * US, before, after))
-        previous, before = second, after
-    return tuple(found)
-
-
-def base_offset(zone: str, at: int) -> int:
-    """The zone's UTC offset at ``at`` (microseconds since 1970)."""
-    moment = dt.datetime.fromtimestamp(at // US, dt.UTC).astimezone(ZoneInfo(zone))
-    return int(moment.utcoffset().total_seconds()) * US
-
-
-def zone_offset(value: nw.Expr, zone: str, span: tuple[int, int], *, wall: bool) -> nw.Expr:
-    """The zone's UTC offset (microseconds) at each ``value``: a UTC instant, or with ``wall``
-    a wall-clock time (resolved by the ``fold=0`` rule). A sum of steps over the transitions in
-    ``span``: plain comparisons, the same on every engine."""
-    lo, hi = span
-    steps = transitions(zone, lo, hi)
-    expr = nw.lit(base_offset(zone, lo - DAY_US))
-    for instant, before, after in steps:
-        edge = instant + max(before, after) if wall else instant
-        expr = expr + (value >= edge).cast(nw.Int64) * (after - before)
-    return expr
-
-
-def to_utc(name: str, zone: str, span: tuple[int, int]) -> nw.Expr:
-    """Microseconds since 1970 in UTC of the parsed column ``name``: wall-clock values placed in ``zone``."""
-    value = nw.col(f"{name}_value")
-    local = value - zone_offset(value, zone, span, wall=True)
-    return nw.when(nw.col(f"{name}_aware")).then(value).otherwise(local)
-
-
-def local_day(utc: nw.Expr, zone: str, span: tuple[int, int]) -> nw.Expr:
-    """The calendar day in ``zone`` of a UTC instant, as days since 1970-01-01 (the one definition)."""
-    return floor_div(utc + zone_offset(utc, zone, span, wall=False), DAY_US)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import narwhals as nw
 
 from .. import schema
-from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, local_day, parse_stages, to_utc
+from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, parse_stages
 from .text import strip
+from .zones import local_day, to_utc
 
 TYPED = "__t_"
 COUNT_DIGITS = 9

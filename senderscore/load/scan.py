@@ -81,12 +81,16 @@ def _auto(path: Path, limit: int) -> tuple[str, str]:
         return "pandas", f"{kind or 'not a file'}: read in Python"
     size = data_bytes(path, limit=limit)
     if size <= limit:
-        return "pandas", f"{size / 1e6:.0f} MB of CSV, up to {limit / 1e6:.0f} MB: exact line numbers, as fast"
+        return "pandas", f"{_size(size)} of CSV, up to {_size(limit)}: exact line numbers, as fast"
     if kind == "csv.gz":  # counted only up to the limit
-        return "duckdb", f"over {limit / 1e6:.0f} MB of gzipped CSV: DuckDB streams gzip"
+        return "duckdb", f"over {_size(limit)} of CSV inside the gzip: DuckDB streams it"
     if _lone_cr(path):
-        return "duckdb", f"{size / 1e6:.0f} MB of CSV with lone-CR line ends, which polars cannot split"
-    return "polars", f"{size / 1e6:.0f} MB of CSV: out of core, fastest on large CSV"
+        return "duckdb", f"{_size(size)} of CSV with lone-CR line ends, which polars cannot split"
+    return "polars", f"{_size(size)} of CSV: out of core, fastest on large CSV"
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.0f} MB" if count >= 1e6 else f"{count / 1e3:.0f} kB"
 
 
 def duckdb_connection() -> Any:

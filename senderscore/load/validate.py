@@ -17,9 +17,9 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError, Problem
-from .dates import transitions
 from .rules import TYPED, Check, Span, checks_for, cleaned, timestamp_stages, typed, typed_stages
 from .scan import ROW, Dataset
+from .zones import transitions
 
 
 @dataclass
