@@ -112,11 +112,11 @@ class Explorer:
         per user and day, or per user, sequence and day with ``sequences=True``."""
         key = (date_field, sequences)
         if key not in self._cubes:
-            full = self._cubes.get((date_field, True)) or build_cube(
-                self._enrollments, date_field=date_field, policy=self.policy
+            full = self._cubes.get((date_field, True)) or _python_strings(
+                build_cube(self._enrollments, date_field=date_field, policy=self.policy)
             )
             self._cubes[(date_field, True)] = full
-            self._cubes[(date_field, False)] = coarsen(full)  # far fewer rows per refresh, same numbers
+            self._cubes[(date_field, False)] = _python_strings(coarsen(full))  # fewer rows, same numbers
         return self._cubes[key]
 
     def span(self, date_field: str) -> tuple[dt.date, dt.date]:
@@ -182,3 +182,15 @@ class Explorer:
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
         return self.view._repr_mimebundle_(**kwargs)
+
+
+def _python_strings(cube: Cube) -> Cube:
+    """The cube with its text columns held as Python strings (object dtype), not Arrow: every
+    refresh sorts, joins and slices tables of tens to hundreds of rows, where each Arrow call's
+    fixed cost outweighs the work (see benchmarks/README.md, the explorer)."""
+
+    def plain(frame: pd.DataFrame) -> pd.DataFrame:
+        text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
+        return frame.astype(dict.fromkeys(text, object)) if text else frame
+
+    return Cube(plain(cube.counts), plain(cube.users), plain(cube.sequences), cube.date_field, cube.timezone)
