@@ -20,7 +20,7 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from . import __version__, alerts
-from .cube import cube_of
+from .cube import cube_of, window_cube
 from .errors import InputError, ReportError
 from .extras import require
 from .files import STDOUT, check_target, free_name, write_text
@@ -332,7 +332,10 @@ def _score(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     opened = _open(args, policy)
     report = opened.report
-    cube = cube_of(opened, date_field=args.date_field)
+    # One table over one window: a narrow pass, not the daily cube (same table; see window_cube).
+    cube, latest = window_cube(
+        opened, date_field=args.date_field, start=window[0], end=window[1], sequence_names=args.by != "user"
+    )
     table = sender_scores(cube, start=window[0], end=window[1], by=args.by, policy=policy)
     args.stage("scored")
     meta = {
@@ -354,7 +357,7 @@ def _score(args: argparse.Namespace) -> int:
     if args.format != "table":
         _say(args, report.summary())
     _emit(text, args)
-    last_day = cube.span[1].date() if cube.span[1] is not None else None
+    last_day = latest.date() if latest is not None else None
     code = _stale(args, alerts.stale(last_day=last_day, end=window[1], ended=int(table["ended"].sum())))
     if args.fail_on_band:
         users = table if args.by == "user" else sender_scores(cube, start=window[0], end=window[1], policy=policy)

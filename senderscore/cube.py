@@ -7,6 +7,7 @@ the scoring policy except for its time zone, so a policy change never rebuilds i
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from .errors import InputError
 from .load import Opened
 from .load.rules import TYPED, text_cells, typed
 from .load.validate import collect, typed_rows
+from .load.windows import parse_window
 from .policy import Policy, load_policy
 
 DateField = Literal["ended_at", "enrolled_at"]
@@ -162,27 +164,91 @@ def _check_field(date_field: str) -> None:
 
 def cube_query(rows: Any, *, date_field: str, timezone: str) -> Cube:
     """Group typed rows (any engine) into the :class:`Cube`: counts, user and sequence names."""
-    columns = rows.collect_schema().names()
+    day = _day(rows, date_field)
+    sums = _sums(rows.filter(flag_exprs()["ended"]), nw.lit(True))
+    selected = rows.filter(flag_exprs()["ended"]).select(
+        typed("user_id").alias("user_id"), typed("sequence_id").alias("sequence_id"), day.alias("day"), **sums
+    )
+    grouped = selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in sums])
+    counts = _finish(collect(grouped), [c for c in ENGAGEMENT if c in grouped.collect_schema().names()])
+    return _cube(rows, counts, date_field, timezone)
+
+
+def window_cube(
+    opened: Opened,
+    *,
+    date_field: DateField = "ended_at",
+    start: object = None,
+    end: object = None,
+    sequence_names: bool = True,
+) -> tuple[Cube, pd.Timestamp | None]:
+    """What one table over one window needs, in one narrow pass instead of the daily cube.
+
+    Returns a :class:`Cube` with one row per user x sequence with ended enrollments in the
+    window (``start``..``end``, inclusive; its counts summed over the window's days, dated at
+    the last of them), so that :func:`senderscore.sender_scores` over the same window gives the
+    same table as from :func:`cube_of`; and the last day with ended enrollments in the whole
+    data (how fresh the data is), or ``None``. ``sequence_names=False`` skips the pass that
+    looks up sequence names (a per-user table shows none).
+    """
+    _check_field(date_field)
+    rows = opened.rows.filter(flag_exprs()["ended"])
+    day = _day(rows, date_field)
+    first, last = parse_window(start, end)
+    inside = nw.lit(True)
+    if first is not None:
+        inside = inside & (day >= (first - EPOCH_DAY).days)
+    if last is not None:
+        inside = inside & (day <= (last - EPOCH_DAY).days)
+    sums = _sums(rows, inside.fill_null(False))
+    grouped = (
+        rows.select(
+            typed("user_id").alias("user_id"),
+            typed("sequence_id").alias("sequence_id"),
+            nw.when(inside).then(day).otherwise(None).alias("day"),
+            day.alias("__last"),
+            **sums,
+        )
+        .group_by(["user_id", "sequence_id"])
+        .agg(nw.col("day").max(), nw.col("__last").max(), *[nw.col(c).sum() for c in sums])
+    )
+    table = collect(grouped)
+    newest = table["__last"].max()
+    table = table[table["ended"] > 0].drop(columns="__last").reset_index(drop=True)
+    counts = _finish(table, [c for c in ENGAGEMENT if c in table.columns])
+    latest = None if pd.isna(newest) else pd.Timestamp(EPOCH_DAY) + pd.Timedelta(days=int(newest))
+    return _cube(opened.rows, counts, date_field, opened.zone, sequence_names=sequence_names), latest
+
+
+EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+def _day(rows: Any, date_field: str) -> nw.Expr:
+    """The calendar day (days since 1970) of ``date_field``, in the rows' report zone."""
+    column = f"{TYPED}{date_field}_day"
+    return nw.col(column) if column in rows.collect_schema().names() else nw.lit(None).cast(nw.Int64)
+
+
+def _sums(rows: Any, counted: nw.Expr) -> dict[str, nw.Expr]:
+    """What the cube sums per row of ended ``rows`` where ``counted``: each count (:func:`flag_exprs`)
+    and the engagement counts present. DuckDB sums as floats (its integer sums are 128-bit)."""
+    names = rows.collect_schema().names()
+    summed = nw.Float64 if rows.implementation is nw.Implementation.DUCKDB else nw.Int64
     flags = flag_exprs()
-    summed = nw.Float64 if rows.implementation is nw.Implementation.DUCKDB else nw.Int64  # DuckDB: 128-bit int sums
-    engagement = [c for c in ENGAGEMENT if TYPED + c in columns]
-    day_column = f"{TYPED}{date_field}_day"
-    day = nw.col(day_column) if day_column in columns else nw.lit(None).cast(nw.Int64)
-    selected = rows.filter(flags["ended"]).select(
-        typed("user_id").alias("user_id"),
-        typed("sequence_id").alias("sequence_id"),
-        day.alias("day"),
-        *[flags[c].cast(summed).alias(c) for c in COUNTS],
-        *[typed(c).cast(summed).alias(c) for c in engagement],
-    )
-    grouped = selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in (*COUNTS, *engagement)])
-    return Cube(
-        _finish(collect(grouped), engagement),
-        _names(rows, "user_id", ("user_name", "user_email", "team")),
-        _names(rows, "sequence_id", ("sequence_name",)),
-        date_field,
-        timezone,
-    )
+    sums = {c: (flags[c] & counted).cast(summed) for c in COUNTS}
+    for c in ENGAGEMENT:
+        if TYPED + c in names:
+            sums[c] = nw.when(counted).then(typed(c)).otherwise(0).cast(summed)
+    return sums
+
+
+def _cube(rows: Any, counts: pd.DataFrame, date_field: str, timezone: str, *, sequence_names: bool = True) -> Cube:
+    users = _names(rows, "user_id", ("user_name", "user_email", "team"))
+    if sequence_names:
+        sequences = _names(rows, "sequence_id", ("sequence_name",))
+    else:  # no pass: the ids the counts hold
+        sequences = pd.DataFrame({"sequence_id": sorted(counts["sequence_id"].unique())}, dtype=str)
+    return Cube(counts, users, sequences, date_field, timezone)
 
 
 def _finish(counts: pd.DataFrame, engagement: list[str]) -> pd.DataFrame:

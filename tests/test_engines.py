@@ -194,3 +194,23 @@ def test_a_hash_collision_in_the_duplicate_test_changes_nothing(files, monkeypat
     cube, report = scan_cube(files["csv"], engine=engine)
     pd.testing.assert_frame_equal(cube.counts, expected.counts)
     assert (report.rows_read, report.rows_used, report.rows_rejected, report.duplicates_collapsed) == (12, 12, 0, 0)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
+def test_one_window_in_one_pass_gives_the_daily_cubes_tables(engine):
+    """``score`` groups one window straight at user x sequence (window_cube): every table over
+    that window, and the data's last day, as from the daily cube."""
+    from senderscore.cube import window_cube
+
+    opened = open_dataset(SAMPLE, engine=engine, policy=Policy(timezone="America/New_York"))
+    daily = cube_of(opened)
+    windows = [(None, None), ("2026-02-01", "2026-04-30"), ("2026-03-15", None), (None, "2026-01-31"),
+               ("2030-01-01", None)]  # fmt: skip
+    for start, end in windows:
+        cube, latest = window_cube(opened, start=start, end=end)
+        assert latest == daily.span[1]
+        for by in ("user", "sequence", "user-sequence"):
+            expected = sender_scores(daily, start=start, end=end, by=by, policy=Policy(timezone="America/New_York"))
+            got = sender_scores(cube, start=start, end=end, by=by, policy=Policy(timezone="America/New_York"))
+            pd.testing.assert_frame_equal(got, expected)
+    assert len(window_cube(opened, start="2026-03-15")[0].counts) < len(daily.counts)
