@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
-from . import __version__, alerts
-from .cube import cube_of, window_cube
+from . import __version__, alerts, cache
+from .cube import Cube, cube_of, window_cube
 from .errors import InputError, ReportError
 from .extras import require
 from .files import STDOUT, check_target, free_name, write_text
-from .load import LoadReport, Opened, load_enrollments, open_dataset
+from .load import LoadReport, Opened, load_enrollments, open_dataset, pick_engine
 from .load.windows import WINDOWS, parse_date, parse_window, relative_window
 from .output import plural, to_csv, to_json, to_terminal
-from .policy import load_policy
+from .policy import Policy, load_policy
 from .sample import write_sample
 from .scores import sender_scores
 
@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--output", "-o", type=Path, help="write here instead of standard output ('-')")
     _engine_options(score)
+    score.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read the file even if the cache holds it, and keep nothing (the cache: senderscore cache --help)",
+    )
     score.add_argument(
         "--fail-on-band",
         metavar="BAND",
@@ -164,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     policy = commands.add_parser("policy", help="print the scoring policy as TOML (a template to edit)")
     policy.add_argument("--policy", type=Path, help="a policy TOML file to check and print")
+
+    kept = commands.add_parser(
+        "cache",
+        help="the cache of checked exports that score reuses",
+        description="score keeps each clean export's daily cube and load report, keyed by the file's "
+        "size, modification time and bytes, so the next question about it reads no rows. "
+        "Set SENDERSCORE_CACHE_DIR to move it.",
+    )
+    kept.add_argument("action", choices=["clear", "dir"], help="clear: remove every entry; dir: print where they live")
     return parser
 
 
@@ -241,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             "policy": _policy,
             "recommend": _recommend,
             "suppress": _suppress,
+            "cache": _cache,
         }
         return commands[args.command](args)
     except InputError as exc:
@@ -330,12 +345,7 @@ def _open(args: argparse.Namespace, policy: object) -> Opened:
 def _score(args: argparse.Namespace) -> int:
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
     policy = load_policy(args.policy)
-    opened = _open(args, policy)
-    report = opened.report
-    # One table over one window: a narrow pass, not the daily cube (same table; see window_cube).
-    cube, latest = window_cube(
-        opened, date_field=args.date_field, start=window[0], end=window[1], sequence_names=args.by != "user"
-    )
+    report, cube, latest = _scored_cube(args, policy, window)
     table = sender_scores(cube, start=window[0], end=window[1], by=args.by, policy=policy)
     args.stage("scored")
     meta = {
@@ -363,6 +373,39 @@ def _score(args: argparse.Namespace) -> int:
         users = table if args.by == "user" else sender_scores(cube, start=window[0], end=window[1], policy=policy)
         code = _alert(users, args.fail_on_band, policy) or code
     return code
+
+
+def _scored_cube(args: argparse.Namespace, policy: Policy, window: tuple) -> tuple[LoadReport, Cube, object]:
+    """The load report, a cube and the data's last day: from the cache when it holds the file;
+    else read, and the daily cube kept for next time; with --no-cache, one narrow pass."""
+    key = None
+    if not args.no_cache and args.input.is_file():
+        engine = pick_engine(args.input, args.engine)
+        key = cache.Key.of(args.input, zone=policy.timezone, date_field=args.date_field, engine=engine,
+                           encoding=args.encoding)  # fmt: skip
+        hit = cache.load(key)
+        if hit is not None:
+            _check_outputs(args)
+            if args.verbose:
+                print(f"senderscore: {args.input.name} from the cache ({cache.cache_dir()})", file=sys.stderr)
+            return hit[0], hit[1], hit[1].span[1]
+    opened = _open(args, policy)
+    if key is None:  # one table over one window: a narrow pass, not the daily cube (the same table)
+        cube, latest = window_cube(
+            opened, date_field=args.date_field, start=window[0], end=window[1], sequence_names=args.by != "user"
+        )
+        return opened.report, cube, latest
+    cube = cube_of(opened, date_field=args.date_field)
+    cache.store(key, opened.report, cube)
+    return opened.report, cube, cube.span[1]
+
+
+def _cache(args: argparse.Namespace) -> int:
+    if args.action == "dir":
+        print(cache.cache_dir())
+    else:
+        print(f"senderscore: {plural(cache.clear(), 'cache entry', 'cache entries')} removed from {cache.cache_dir()}")
+    return 0
 
 
 def _alert(by_user, band: str, policy) -> int:

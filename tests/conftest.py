@@ -63,6 +63,12 @@ HEADER = (
 GOOD = "1,s1,u1,c1,2026-03-01T09:00:00Z,2026-03-10T09:00:00Z,FINISHED,,,0\n"
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    """Each test its own empty cache of checked exports (senderscore.cache), never the user's."""
+    monkeypatch.setenv("SENDERSCORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def cli(capsys):
     """Run the CLI in-process: returns (exit code, stdout, stderr)."""
