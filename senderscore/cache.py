@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,26 @@ class Key:
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def remembered(
+    path: Path,
+    *,
+    zone: str,
+    date_field: str,
+    engine: str,
+    encoding: str = "utf-8",
+    build: Callable[[], tuple[LoadReport, Cube]],
+) -> tuple[LoadReport, Cube, bool]:
+    """``path``'s load report and daily cube from the cache, else ``build()``'s, kept for next
+    time; the flag says whether they came from the cache."""
+    key = Key.of(path, zone=zone, date_field=date_field, engine=engine, encoding=encoding)
+    hit = load(key)
+    if hit is not None:
+        return hit[0], hit[1], True
+    report, cube = build()
+    store(key, report, cube)
+    return report, cube, False
+
+
 def load(key: Key) -> tuple[LoadReport, Cube] | None:
     """The cached report and cube for ``key``, or None."""
     folder = cache_dir() / key.name
@@ -118,8 +139,28 @@ def store(key: Key, report: LoadReport, cube: Cube) -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def kept_text(name: str, make: Callable[[], str]) -> str:
+    """A text that only changes with the versions ``name`` spells out (the explorer's Vega
+    bundle), made once per machine and read from the cache folder after that."""
+    path = cache_dir() / "texts" / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    text = make()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as stream:
+            stream.write(text)
+        Path(stream.name).replace(path)
+    except OSError:  # no cache folder: made again next time
+        pass
+    return text
+
+
 def _prune(root: Path) -> None:
-    entries = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    entries = [p for p in root.iterdir() if p.is_dir() and p.name != "texts"]
+    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -378,26 +378,26 @@ def _score(args: argparse.Namespace) -> int:
 def _scored_cube(args: argparse.Namespace, policy: Policy, window: tuple) -> tuple[LoadReport, Cube, object]:
     """The load report, a cube and the data's last day: from the cache when it holds the file;
     else read, and the daily cube kept for next time; with --no-cache, one narrow pass."""
-    key = None
-    if not args.no_cache and args.input.is_file():
-        engine = pick_engine(args.input, args.engine)
-        key = cache.Key.of(args.input, zone=policy.timezone, date_field=args.date_field, engine=engine,
-                           encoding=args.encoding)  # fmt: skip
-        hit = cache.load(key)
-        if hit is not None:
-            _check_outputs(args)
-            if args.verbose:
-                print(f"senderscore: {args.input.name} from the cache ({cache.cache_dir()})", file=sys.stderr)
-            return hit[0], hit[1], hit[1].span[1]
-    opened = _open(args, policy)
-    if key is None:  # one table over one window: a narrow pass, not the daily cube (the same table)
+    if args.no_cache or not args.input.is_file():  # one table over one window: a narrow pass, the same table
+        opened = _open(args, policy)
         cube, latest = window_cube(
             opened, date_field=args.date_field, start=window[0], end=window[1], sequence_names=args.by != "user"
         )
         return opened.report, cube, latest
-    cube = cube_of(opened, date_field=args.date_field)
-    cache.store(key, opened.report, cube)
-    return opened.report, cube, cube.span[1]
+
+    def build() -> tuple[LoadReport, Cube]:
+        opened = _open(args, policy)
+        return opened.report, cube_of(opened, date_field=args.date_field)
+
+    engine = pick_engine(args.input, args.engine)
+    report, cube, hit = cache.remembered(
+        args.input, zone=policy.timezone, date_field=args.date_field, engine=engine, encoding=args.encoding, build=build
+    )
+    if hit:
+        _check_outputs(args)
+        if args.verbose:
+            print(f"senderscore: {args.input.name} from the cache ({cache.cache_dir()})", file=sys.stderr)
+    return report, cube, cube.span[1]
 
 
 def _cache(args: argparse.Namespace) -> int:

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cube import Cube, build_cube, coarsen, select_users
+from . import cache
+from .cube import Cube, coarsen, cube_of, select_users
 from .evidence import findings_frame, gather, recommend, suppression_list
 from .evidence_sections import REASONS, cleanup_counts
-from .load import load_enrollments
+from .load import LoadReport, Opened, open_dataset, pick_engine
 from .paths import resolve_input
 from .policy import load_policy
 from .scores import sender_scores
@@ -95,13 +96,16 @@ class Explorer:
     source: str | Path = ""
     policy_path: str | Path | None = None
     period: str = "month"
+    engine: str = "auto"
+    use_cache: bool = True
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.policy = load_policy(self.policy_path or None)
-        enrollments, self.load = load_enrollments(resolve_input(self.source), policy=self.policy)
-        self._enrollments = enrollments
+        self._path = Path(resolve_input(self.source))
+        self._opened: Opened | None = None
         self._cubes: dict[tuple[str, bool], Cube] = {}
+        self.load: LoadReport | None = None  # set by the first cube: from the cache or the rows
         users = self.cube("ended_at").users
         names = users.get("user_name", pd.Series("", index=users.index)).fillna("")
         self.names = dict(zip(users["user_id"].astype(str), names.where(names != "", users["user_id"])))
@@ -112,12 +116,35 @@ class Explorer:
         per user and day, or per user, sequence and day with ``sequences=True``."""
         key = (date_field, sequences)
         if key not in self._cubes:
-            full = self._cubes.get((date_field, True)) or _python_strings(
-                build_cube(self._enrollments, date_field=date_field, policy=self.policy)
-            )
+            full = self._cubes.get((date_field, True)) or _python_strings(self._daily(date_field))
             self._cubes[(date_field, True)] = full
             self._cubes[(date_field, False)] = _python_strings(coarsen(full))  # fewer rows, same numbers
         return self._cubes[key]
+
+    def _daily(self, date_field: str) -> Cube:
+        """The daily cube, from the cache of checked exports when it holds the file (no row read)."""
+
+        def build() -> tuple[LoadReport, Cube]:
+            return self.opened.report, cube_of(self.opened, date_field=date_field)
+
+        if not (self.use_cache and self._path.is_file()):
+            self.load, cube = build()
+            return cube
+        engine = pick_engine(self._path, self.engine)
+        report, cube, _ = cache.remembered(
+            self._path, zone=self.policy.timezone, date_field=date_field, engine=engine, build=build
+        )
+        self.load = self.load or report
+        return cube
+
+    @property
+    def opened(self) -> Opened:
+        """The checked rows on their engine, opened on first use: refreshes read the cube, only
+        findings and the clean-up list read rows."""
+        if self._opened is None:
+            self._opened = open_dataset(self._path, engine=self.engine, policy=self.policy)
+            self.load = self._opened.report
+        return self._opened
 
     def span(self, date_field: str) -> tuple[dt.date, dt.date]:
         """The first and last day with ended enrollments, by ``date_field``."""
@@ -143,7 +170,7 @@ class Explorer:
         read the rows, so the explorer computes them when asked, not on every change."""
         cube = select_users(self.cube(filters.date_field, sequences=True), list(filters.users))
         ev = gather(
-            self._enrollments,
+            self.opened,
             start=filters.start,
             end=filters.end,
             date_field=filters.date_field,

@@ -9,6 +9,7 @@ comes from vl-convert's bundle, inside the widget: nothing is loaded from a CDN.
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import anywidget
 import traitlets
@@ -41,11 +42,16 @@ export default { render };
 
 @functools.cache
 def _bundle() -> str:
-    """Vega, Vega-Lite and vega-embed with the snippet, bundled once per kernel by vl-convert."""
+    """Vega, Vega-Lite and vega-embed with the snippet, bundled by vl-convert once per machine
+    (kept in the cache folder under a name that changes with the snippet and the versions)."""
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
-    return vl_convert.javascript_bundle(SNIPPET, vl_version=vl_version_for_vl_convert())
+    from .cache import kept_text
+
+    version = vl_version_for_vl_convert()
+    digest = hashlib.blake2b(f"{SNIPPET}{vl_convert.__version__}{version}".encode(), digest_size=12).hexdigest()
+    return kept_text(f"vega-{digest}.js", lambda: vl_convert.javascript_bundle(SNIPPET, vl_version=version))
 
 
 class VegaChart(anywidget.AnyWidget):

@@ -115,3 +115,31 @@ def test_clear_and_dir(cli, export):
     code, out, _ = cli("cache", "clear")
     assert code == 0 and "2 cache entries removed" in out
     assert HIT not in score(cli, export)[2]
+
+
+def test_the_explorer_opens_from_the_cache_and_reads_rows_only_for_evidence(export):
+    import datetime as dt
+
+    from senderscore.explore import Explorer, Filters
+
+    first = Explorer(export)
+    assert first._opened is not None  # the rows were read to build the cube, which is kept
+    again = Explorer(export)
+    assert again._opened is None and again.load.rows_read == first.load.rows_read
+    window = Filters(dt.date(2026, 2, 1), dt.date(2026, 4, 30), sequence_user=sorted(first.names)[0])
+    for name, table in first.tables(window).items():
+        assert table.equals(again.tables(window)[name]), name
+    assert again._opened is None  # tables come from the cube
+    assert len(again.evidence(window)["findings"]) == len(first.evidence(window)["findings"])
+    assert again._opened is not None
+
+
+def test_a_kept_text_is_made_once(tmp_path):
+    made = []
+
+    def make() -> str:
+        made.append(1)
+        return "bundle"
+
+    assert cache.kept_text("t.js", make) == cache.kept_text("t.js", make) == "bundle"
+    assert len(made) == 1
