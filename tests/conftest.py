@@ -125,11 +125,15 @@ def sample_report(tmp_path_factory) -> Path:
 def spark():
     pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is in the test extras; CI installs it")
     session = (
-        pyspark.SparkSession.builder.master("local[1]")
+        pyspark.SparkSession.builder.master("local[2]")
         .appName("senderscore-tests")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", "1")
+        # Tiny frames, huge expressions (the row checks): compiling code costs more than running it.
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+        .config("spark.sql.adaptive.enabled", "false")
         .getOrCreate()
     )
     yield session
