@@ -1,5 +1,6 @@
 """A cache of checked exports: a file's daily cube and load report, so that the second question
-about the same export reads none of its rows.
+about the same export reads none of its rows (``score``; the report and the explorer reuse the
+cube and still read the rows for their findings).
 
 An entry is keyed by the file's identity (its resolved path, size, modification time and a hash
 of its bytes: all of them up to 64 MB, else the first and last MB and 16 blocks between) and by

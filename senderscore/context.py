@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import cache
 from .alerts import check_band, stale
 from .cube import Cube, cube_of, select_users
 from .errors import InputError
 from .evidence import domain_table, gather, recommend, suppression_list
 from .files import write_text
-from .load import LoadReport, open_dataset
+from .load import LoadReport, Opened, open_dataset
 from .load.windows import parse_window
 from .output import to_csv
 from .paths import resolve_input
@@ -65,6 +66,19 @@ class ReportContext:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
 
+def _daily_cube(path: Path, opened: Opened, date_field: str, policy: Policy) -> Cube:
+    """The daily cube from the cache of checked exports when it holds the file (the rows are
+    read for the evidence either way), else built and kept for the next run (see senderscore.cache)."""
+
+    def build() -> tuple[LoadReport, Cube]:
+        return opened.report, cube_of(opened, date_field=date_field)
+
+    if not Path(path).is_file():
+        return build()[1]
+    zone, engine = policy.timezone, opened.report.engine
+    return cache.remembered(Path(path), zone=zone, date_field=date_field, engine=engine, build=build)[1]
+
+
 def prepare_report(
     input_path: str | Path = "",
     start_date: str = "",
@@ -98,7 +112,7 @@ def prepare_report(
     load = opened.report
     if load.rows_rejected and rejects_path:  # a scheduled run goes on; the skipped rows are kept here
         write_text(Path(rejects_path), to_csv(load.rejects), inputs=[path], what="rejects file")
-    cube = select_users(cube_of(opened, date_field=date_field), users)
+    cube = select_users(_daily_cube(path, opened, date_field, policy), users)
     start, end = _resolve(cube, start, end)
     by_user = sender_scores(cube, start=start, end=end, by="user", policy=policy)
     by_user_sequence = sender_scores(cube, start=start, end=end, by="user-sequence", policy=policy)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import SAMPLE
 
@@ -143,3 +144,32 @@ def test_a_kept_text_is_made_once(tmp_path):
 
     assert cache.kept_text("t.js", make) == cache.kept_text("t.js", make) == "bundle"
     assert len(made) == 1
+
+
+def test_an_entry_gives_back_the_cube_and_report_it_was_given(export):
+    from senderscore import cube_of, open_dataset
+
+    opened = open_dataset(export)
+    cube = cube_of(opened)
+    key = cache.Key.of(export, zone="UTC", date_field="ended_at", engine=opened.report.engine)
+    cache.store(key, opened.report, cube)
+    report, again = cache.load(key)
+    for table in ("counts", "users", "sequences"):
+        pd.testing.assert_frame_equal(getattr(again, table), getattr(cube, table))
+    assert report.to_dict() == opened.report.to_dict() and report.columns == opened.report.columns
+    assert (again.date_field, again.timezone) == ("ended_at", "UTC")
+
+
+def test_the_report_keeps_and_reuses_the_cube(export, monkeypatch):
+    from senderscore.context import prepare_report
+
+    first = prepare_report(export, end_date="2026-09-30")
+    assert len(list(cache.cache_dir().iterdir())) == 1
+
+    def no_cube(*args, **kwargs):
+        raise AssertionError("the cube should come from the cache")
+
+    monkeypatch.setattr("senderscore.context.cube_of", no_cube)
+    again = prepare_report(export, end_date="2026-09-30")
+    pd.testing.assert_frame_equal(again.by_user, first.by_user)
+    pd.testing.assert_frame_equal(again.trend, first.trend)
