@@ -112,9 +112,14 @@ def with_data(spec: dict, data: pd.DataFrame, **properties: object) -> dict:
     (60.0, {'name': 'rows'})
     """
     (name,) = spec["datasets"]
-    records = json.loads(data.to_json(orient="records", date_format="iso"))  # NaN -> null: valid JSON
+    records = json.loads(records_json(data))
     renamed = _renamed({k: v for k, v in spec.items() if k != "datasets"}, name)
     return {**renamed, **properties, "datasets": {DATASET: records}}
+
+
+def records_json(data: pd.DataFrame) -> str:
+    """A chart's rows as a JSON array of records (NaN as null: valid JSON; dates in ISO form)."""
+    return data.to_json(orient="records", date_format="iso")
 
 
 def _renamed(node: object, name: str) -> object:

@@ -24,6 +24,7 @@ from .policy import load_policy
 from .scores import sender_scores
 from .trends import trend_table
 
+TABLES = ("by_user", "trend", "sequences")
 PRESETS = ("whole data", "last 30 days", "last 90 days", "quarter to date", "last quarter", "year to date")
 
 
@@ -153,17 +154,24 @@ class Explorer:
 
     def tables(self, filters: Filters) -> dict[str, pd.DataFrame]:
         """The per-user table, the trend, and the chosen user's sequences: plain DataFrames."""
+        return {name: getattr(self, name)(filters) for name in TABLES}
+
+    def by_user(self, filters: Filters) -> pd.DataFrame:
+        """The per-user table of the window and users."""
         cube = select_users(self.cube(filters.date_field), list(filters.users))
-        kwargs = {"start": filters.start, "end": filters.end, "policy": self.policy}
-        sequences = pd.DataFrame(columns=["user_id", "sequence_id"])
-        if filters.sequence_user:
-            mine = select_users(self.cube(filters.date_field, sequences=True), [filters.sequence_user])
-            sequences = sender_scores(mine, by="user-sequence", **kwargs)
-        return {
-            "by_user": sender_scores(cube, by="user", **kwargs),
-            "trend": trend_table(cube, period=filters.period, **kwargs),
-            "sequences": sequences,
-        }
+        return sender_scores(cube, by="user", start=filters.start, end=filters.end, policy=self.policy)
+
+    def trend(self, filters: Filters) -> pd.DataFrame:
+        """The trend of the window and users, by the filters' period."""
+        cube = select_users(self.cube(filters.date_field), list(filters.users))
+        return trend_table(cube, period=filters.period, start=filters.start, end=filters.end, policy=self.policy)
+
+    def sequences(self, filters: Filters) -> pd.DataFrame:
+        """The sequences of ``filters.sequence_user`` in the window (none without one)."""
+        if not filters.sequence_user:
+            return pd.DataFrame(columns=["user_id", "sequence_id"])
+        mine = select_users(self.cube(filters.date_field, sequences=True), [filters.sequence_user])
+        return sender_scores(mine, by="user-sequence", start=filters.start, end=filters.end, policy=self.policy)
 
     def evidence(self, filters: Filters) -> dict[str, pd.DataFrame]:
         """Findings and clean-up counts (by reason and by user) for the window and users: they

@@ -57,6 +57,7 @@ class ExplorerView:
         self.explorer = explorer
         self._quiet = False  # True while a preset sets both dates: one refresh, not three
         self._templates: dict[int, dict] = {}
+        self._last: dict[str, tuple[tuple, pd.DataFrame]] = {}  # each table and the filters it was made for
         self._build()
         self.refresh()
 
@@ -165,12 +166,15 @@ class ExplorerView:
         ex = self.explorer
         began = time.perf_counter()
         filters = self.filters
-        tables = ex.tables(filters)
+        tables, changed = self._tables(filters)
         computed = time.perf_counter()
         by_user, sequences = tables["by_user"], tables["sequences"]
-        empty = "<p><i>No ended enrollments in this window.</i></p>"
-        self.table.value = score_html(by_user, ["user_id"], ex.policy, "explore-users") if len(by_user) else empty
-        if filters.sequence_user:  # the tab is open
+        if "by_user" in changed:
+            empty = "<p><i>No ended enrollments in this window.</i></p>"
+            self.table.value = score_html(by_user, ["user_id"], ex.policy, "explore-users") if len(by_user) else empty
+            if len(by_user):
+                self._draw(self.score_chart, lambda: charts.score_chart(by_user, ex.policy), charts.score_data(by_user))
+        if filters.sequence_user and "sequences" in changed:  # the tab is open
             name = escape(ex.names.get(filters.sequence_user, filters.sequence_user))
             self.sequences.value = (
                 f"<p>{name}: sequences need {ex.policy.min_ended_sequence} ended enrollments for an official "
@@ -178,9 +182,7 @@ class ExplorerView:
                 if len(sequences)
                 else f"<p><i>{name} has no ended enrollment in this window.</i></p>"
             )
-        if len(by_user):
-            self._draw(self.score_chart, lambda: charts.score_chart(by_user, ex.policy), charts.score_data(by_user))
-        if len(tables["trend"]):
+        if "trend" in changed and len(tables["trend"]):
             data, subtitle = charts.trend_data(tables["trend"])
             self.trend_note.value = f"<small>{escape(' '.join(subtitle))}</small>"  # changes with the window
             title = charts.trend_title("Sender score", []).to_dict()  # the chart's shape stays: rows only
@@ -193,6 +195,21 @@ class ExplorerView:
             f"Refreshed in {ex.timings['total_ms']:.0f} ms (tables {ex.timings['tables_ms']:.0f} ms).</small>"
         )
         later(lambda: self._downloads(tables, filters))
+
+    def _tables(self, filters: Filters) -> tuple[dict[str, pd.DataFrame], set[str]]:
+        """The three tables, each recomputed only when the filters it depends on changed (a new
+        trend period leaves the per-user table as it is); and which ones were."""
+        depends = {
+            "by_user": (filters.date_field, filters.users, filters.start, filters.end),
+            "trend": (filters.date_field, filters.users, filters.start, filters.end, filters.period),
+            "sequences": (filters.date_field, filters.sequence_user, filters.start, filters.end),
+        }
+        changed = set()
+        for name, key in depends.items():
+            if name not in self._last or self._last[name][0] != key:
+                self._last[name] = (key, getattr(self.explorer, name)(filters))
+                changed.add(name)
+        return {name: table for name, (_, table) in self._last.items()}, changed
 
     def _downloads(self, tables: dict[str, pd.DataFrame], filters: Filters) -> None:
         began = time.perf_counter()
@@ -212,8 +229,7 @@ class ExplorerView:
         key = id(chart)
         if key not in self._templates:
             self._templates[key] = charts.with_data(_spec(build()), data.iloc[:0])  # its dataset renamed once
-        spec = charts.with_data(self._templates[key], data, **properties)
-        chart.show(spec, spec["datasets"][charts.DATASET])
+        chart.show({**self._templates[key], **properties}, charts.records_json(data))
 
     def show_evidence(self) -> None:
         """Findings and clean-up counts for the current window and users."""

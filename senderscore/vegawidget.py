@@ -20,14 +20,14 @@ async function render({ model, el }) {
   const draw = async () => {
     if (view) { view.finalize(); }
     const spec = structuredClone(model.get("spec"));
-    spec.datasets = { [model.get("dataset")]: model.get("rows") };
+    spec.datasets = { [model.get("dataset")]: JSON.parse(model.get("rows")) };
     const result = await vegaEmbed(el, spec, { actions: false, renderer: "svg" });
     view = result.view;
     el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
   };
   const update = async () => {
     if (!view) { return; }
-    const rows = vega.changeset().remove(() => true).insert(structuredClone(model.get("rows")));
+    const rows = vega.changeset().remove(() => true).insert(JSON.parse(model.get("rows")));
     await view.change(model.get("dataset"), rows).runAsync();
     el.dataset.updated = String(Number(el.dataset.updated || 0) + 1);
   };
@@ -58,20 +58,22 @@ class VegaChart(anywidget.AnyWidget):
     """A Vega-Lite ``spec`` with one named dataset whose ``rows`` can change cheaply.
 
     Set ``spec`` (and ``dataset``, its dataset's name) once or when the chart's shape changes;
-    set ``rows`` (JSON-ready records) on every refresh.
+    set ``rows`` (a JSON array of records) on every refresh.
     """
 
     spec = traitlets.Dict().tag(sync=True)
     dataset = traitlets.Unicode("rows").tag(sync=True)
-    rows = traitlets.List().tag(sync=True)
+    # The rows as JSON text: one string to send, where a list of records would be validated and
+    # walked item by item (for binary buffers) on every change.
+    rows = traitlets.Unicode("[]").tag(sync=True)
 
     def __init__(self, **kwargs: object) -> None:
         type(self)._esm = _bundle()
         super().__init__(**kwargs)
 
-    def show(self, spec: dict, rows: list[dict]) -> None:
-        """Draw ``spec`` (a chart's ``to_dict()`` with one dataset) with ``rows``: a new spec is
-        embedded again, the same spec only receives the rows."""
+    def show(self, spec: dict, rows: str) -> None:
+        """Draw ``spec`` (a chart's ``to_dict()`` with one dataset) with ``rows`` (a JSON array of
+        records): a new spec is embedded again, the same spec only receives the rows."""
         (name,) = spec.get("datasets", {"rows": None})
         shape = {k: v for k, v in spec.items() if k != "datasets"}
         if shape != self.spec or name != self.dataset:
