@@ -72,12 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the file even if the cache holds it, and keep nothing (the cache: senderscore cache --help)",
     )
-    score.add_argument(
-        "--fail-on-band",
-        metavar="BAND",
-        help=f"exit {alerts.ALERT_EXIT} if any official user score "
-        "is at or below BAND (e.g. Low), listing who on stderr",
-    )
+    _fail_on_band(score, "e.g. Low), listing who on stderr")
     _schedule_options(score, stale=True)
 
     report = commands.add_parser("report", help="run the report notebook: offline HTML (and/or the notebook)")
@@ -92,12 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--format", choices=["html", "ipynb", "both"], default="html", help="the offline HTML, the notebook, or both"
     )
-    report.add_argument(
-        "--fail-on-band",
-        metavar="BAND",
-        help=f"exit {alerts.ALERT_EXIT} if any official user score "
-        "is at or below BAND (the report lists them at the top)",
-    )
+    _fail_on_band(report, "the report lists them at the top)")
     report.add_argument("--show-emails", action="store_true", help="show contact emails unmasked in the report")
     _engine_options(report, verbose=False)
     report.add_argument(
@@ -159,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kept.add_argument("action", choices=["clear", "dir"], help="clear: remove every entry; dir: print where they live")
     return parser
+
+
+def _fail_on_band(parser: argparse.ArgumentParser, then: str) -> None:
+    parser.add_argument(
+        "--fail-on-band",
+        metavar="BAND",
+        help=f"exit {alerts.ALERT_EXIT} if any official user score is at or below BAND ({then}",
+    )
 
 
 def _input_options(parser: argparse.ArgumentParser, skip: bool = True) -> None:
