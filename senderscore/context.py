@@ -79,44 +79,60 @@ def _daily_cube(path: Path, opened: Opened, date_field: str, policy: Policy) -> 
     return cache.remembered(Path(path), zone=zone, date_field=date_field, engine=engine, build=build)[1]
 
 
-def prepare_report(
-    input_path: str | Path = "",
-    start_date: str = "",
-    end_date: str = "",
-    date_field: str = "ended_at",
-    policy_path: str = "",
-    users: list[str] | str | None = None,
-    period: str = "month",
-    alert_band: str = "",
-    show_emails: bool = False,
-    engine: str = "auto",
-    on_bad_rows: str = "error",
-    rejects_path: str = "",
-) -> ReportContext:
-    """Load, validate and score everything the report shows.
+@dataclass(frozen=True)
+class ReportParams:
+    """A report's parameters: the one list that ``senderscore report``, the runner (papermill)
+    and the notebook's parameters cell share (a test holds the cell's defaults to these).
 
-    Parameters are the report notebook's: dates are ISO strings (empty = the data's first
-    or last day), ``users`` ids or names (empty = all). Bad input raises
-    :class:`InputError` with the same message as ``senderscore score``. ``engine``: where
-    rows are checked and grouped (every section on every engine; see
-    :func:`senderscore.load.open_dataset`).
+    Dates are ISO strings (empty: the data's first or last day); ``users`` ids or names (empty:
+    everyone; a comma-separated string is split); ``alert_band``: official scores at or below
+    it are listed first (empty: none); ``engine``: where rows are checked and grouped (every
+    section on every engine; see :func:`senderscore.load.open_dataset`).
     """
-    if period not in PERIODS:
-        raise InputError(f"period {period!r}: expected 'week' or 'month'.")
-    if date_field not in ("ended_at", "enrolled_at"):
-        raise InputError(f"date_field {date_field!r}: expected 'ended_at' or 'enrolled_at'.")
-    start, end = parse_window(start_date, end_date)
-    policy = load_policy(policy_path or None)
-    path = resolve_input(input_path)
-    opened = open_dataset(path, engine=engine, policy=policy, on_bad_rows=on_bad_rows)
+
+    input_path: str | Path = ""
+    start_date: str = ""
+    end_date: str = ""
+    date_field: str = "ended_at"
+    policy_path: str | Path = ""
+    users: tuple[str, ...] = ()
+    period: str = "month"
+    alert_band: str = "Low"
+    show_emails: bool = False
+    engine: str = "auto"
+    on_bad_rows: str = "error"
+    rejects_path: str | Path = ""
+
+    def __post_init__(self) -> None:
+        users = self.users or ()
+        if isinstance(users, str):
+            users = [u.strip() for u in users.split(",") if u.strip()]
+        object.__setattr__(self, "users", tuple(str(u) for u in users))
+        for name in ("start_date", "end_date"):  # dates travel as ISO text (a date object becomes one)
+            object.__setattr__(self, name, str(getattr(self, name) or ""))
+
+
+def prepare_report(input_path: str | Path | ReportParams = "", **options: object) -> ReportContext:
+    """Load, validate and score everything the report shows, for a :class:`ReportParams` or its
+    fields as arguments (``input_path`` first). Bad input raises :class:`InputError` with the
+    same message as ``senderscore score``."""
+    p = input_path if isinstance(input_path, ReportParams) else ReportParams(input_path, **options)
+    if p.period not in PERIODS:
+        raise InputError(f"period {p.period!r}: expected 'week' or 'month'.")
+    if p.date_field not in ("ended_at", "enrolled_at"):
+        raise InputError(f"date_field {p.date_field!r}: expected 'ended_at' or 'enrolled_at'.")
+    start, end = parse_window(p.start_date, p.end_date)
+    policy = load_policy(p.policy_path or None)
+    path = resolve_input(p.input_path)
+    opened = open_dataset(path, engine=p.engine, policy=policy, on_bad_rows=p.on_bad_rows)
     load = opened.report
-    if load.rows_rejected and rejects_path:  # a scheduled run goes on; the skipped rows are kept here
-        write_text(Path(rejects_path), to_csv(load.rejects), inputs=[path], what="rejects file")
-    cube = select_users(_daily_cube(path, opened, date_field, policy), users)
+    if load.rows_rejected and p.rejects_path:  # a scheduled run goes on; the skipped rows are kept here
+        write_text(Path(p.rejects_path), to_csv(load.rejects), inputs=[path], what="rejects file")
+    cube = select_users(_daily_cube(path, opened, p.date_field, policy), list(p.users))
     start, end = _resolve(cube, start, end)
     by_user = sender_scores(cube, start=start, end=end, by="user", policy=policy)
     by_user_sequence = sender_scores(cube, start=start, end=end, by="user-sequence", policy=policy)
-    trend = trend_table(cube, period=period, start=start, end=end, policy=policy)
+    trend = trend_table(cube, period=p.period, start=start, end=end, policy=policy)
     totals = rollup(window(cube, start, end).assign(team="all"), ["team"])
     team = score_table(totals, policy).iloc[0] if len(totals) else pd.Series(dtype=object)
     ctx = ReportContext(
@@ -126,16 +142,16 @@ def prepare_report(
         cube,
         start,
         end,
-        date_field,
-        period,
+        p.date_field,
+        p.period,
         by_user,
         by_user_sequence,
         trend,
         team,
-        alert_band=check_band(alert_band, policy) if alert_band else "",
-        show_emails=show_emails,
+        alert_band=check_band(p.alert_band, policy) if p.alert_band else "",
+        show_emails=p.show_emails,
         engine=load.engine,
-        users=_users_label(cube) if users else "all users",
+        users=_users_label(cube) if p.users else "all users",
     )
     if start is not None:
         _add_evidence(ctx, opened)

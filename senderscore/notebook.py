@@ -9,16 +9,15 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
-import functools
-import inspect
 import json
 
 import pandas as pd
 from IPython.display import HTML
 
 from . import charts
-from .context import ReportContext, prepare_report
+from .context import ReportContext, ReportParams, prepare_report
 from .errors import InputError
 from .evidence_sections import cleanup, domains, recommendations, trend_changes
 from .sections import attention, drilldown, methodology, user_table
@@ -89,13 +88,13 @@ RUNNER_ONLY = ("output_dir",)  # declared for `senderscore report`, which record
 
 def parameters(namespace: dict) -> dict:
     """The arguments of :func:`prepare` taken by name from the notebook's namespace (its
-    parameters cell, as papermill filled it): the one list is :func:`prepare`'s signature.
+    parameters cell, as papermill filled it): the one list is :class:`ReportParams`' fields.
 
     A parameter papermill injected that the notebook does not take (``-p user Maya`` for
     ``users``) is an :class:`InputError` here: papermill itself only warns, and the report
     would silently cover everyone.
     """
-    names = inspect.signature(prepare).parameters
+    names = [f.name for f in dataclasses.fields(ReportParams)]
     unknown = sorted(injected(namespace) - set(names) - set(RUNNER_ONLY))
     if unknown:
         known = sorted([*names, *RUNNER_ONLY])
@@ -117,12 +116,11 @@ def injected(namespace: dict) -> set[str]:
     return found
 
 
-@functools.wraps(prepare_report, assigned=(), updated=())  # its signature: the arguments, listed once
-def prepare(*args: object, **kwargs: object) -> ReportContext:
-    """Compute the report (see :func:`senderscore.context.prepare_report`) and switch charts to
-    offline SVG rendering."""
+def prepare(**params: object) -> ReportContext:
+    """Compute the report for these :class:`ReportParams` fields (see
+    :func:`senderscore.context.prepare_report`) and switch charts to offline SVG rendering."""
     charts.use_offline_renderer()
-    return prepare_report(*args, **kwargs)
+    return prepare_report(ReportParams(**params))
 
 
 def score_chart(ctx: ReportContext):

@@ -13,9 +13,10 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -24,6 +25,7 @@ import papermill as pm
 from nbconvert import HTMLExporter
 
 from . import paths
+from .context import ReportParams
 from .errors import InputError, ReportError
 from .files import write_text
 from .load.windows import parse_window
@@ -95,46 +97,31 @@ def _slug(text: str) -> str:
 def run_report(
     input_path: str | Path = "",
     *,
-    start_date: str = "",
-    end_date: str = "",
-    date_field: str = "ended_at",
-    policy_path: str = "",
-    users: list[str] | None = None,
-    period: str = "month",
     output_dir: str | Path = "reports",
     formats: tuple[str, ...] = ("html",),
     notebook: Path | None = None,
     progress: bool = True,
-    alert_band: str = "Low",
-    show_emails: bool = False,
-    engine: str = "auto",
-    on_bad_rows: str = "error",
-    rejects_path: str | Path = "",
     name: str = "",
+    **options: object,
 ) -> ReportResult:
     """Execute the report notebook and write ``<name>.html`` (and/or ``.ipynb``): see :func:`report_name`.
 
-    The report is computed once, in the kernel; bad input there raises the same
-    :class:`InputError` as ``senderscore score`` here, not a kernel traceback. The file name
-    carries the window the report resolved (the data's span where dates were left empty).
+    ``options`` are the other :class:`senderscore.context.ReportParams` fields (dates, users,
+    policy, engine...). The report is computed once, in the kernel; bad input there raises the
+    same :class:`InputError` as ``senderscore score`` here, not a kernel traceback. The file
+    name carries the window the report resolved (the data's span where dates were left empty).
     """
     notebook = Path(notebook or paths.REPORT_NOTEBOOK)
-    path = resolve_input(input_path).resolve()
-    parameters = {
-        "input_path": str(path),
-        "start_date": str(start_date or ""),
-        "end_date": str(end_date or ""),
-        "date_field": date_field,
-        "policy_path": str(Path(policy_path).expanduser().resolve()) if policy_path else "",
-        "users": list(users or []),
-        "period": period,
-        "output_dir": str(output_dir),
-        "alert_band": alert_band,
-        "show_emails": bool(show_emails),
-        "engine": engine,
-        "on_bad_rows": on_bad_rows,
-        "rejects_path": str(Path(rejects_path).resolve()) if rejects_path else "",
-    }
+    params = ReportParams(input_path, **options)
+    path = resolve_input(params.input_path).resolve()
+    params = replace(
+        params,
+        input_path=str(path),
+        policy_path=str(Path(params.policy_path).expanduser().resolve()) if params.policy_path else "",
+        rejects_path=str(Path(params.rejects_path).resolve()) if params.rejects_path else "",
+    )
+    parameters = {**asdict(params), "users": list(params.users), "output_dir": str(output_dir)}
+    start_date, end_date, date_field, users = params.start_date, params.end_date, params.date_field, params.users
     check_parameters(parameters, notebook)
     first, last = parse_window(start_date, end_date)  # bad dates fail before the kernel starts
     out_dir = Path(output_dir)
@@ -173,10 +160,25 @@ def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progres
                 raise InputError(exc.evalue) from None
             if scratch.exists():
                 os.replace(scratch, failed)
+            _relay_kernel_log(tmp)
             raise ReportError(
                 f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}). "
                 f"The executed notebook, with the error, is in {failed}; no report was written."
             ) from None
+        except Exception:  # the kernel died or could not start: what it said is the clue
+            _relay_kernel_log(tmp)
+            raise
+
+
+KERNEL_LOG = "kernel.log"
+
+
+def _relay_kernel_log(folder: str) -> None:
+    """The kernel's own log, on stderr, when a run failed (a run that worked keeps it quiet)."""
+    log = Path(folder) / KERNEL_LOG
+    text = log.read_text(encoding="utf-8", errors="replace").strip() if log.exists() else ""
+    if text:
+        print(f"senderscore: the report kernel's log:\n{text}", file=sys.stderr)
 
 
 def _stable_ids(notebook: nbformat.NotebookNode) -> None:
@@ -215,6 +217,13 @@ def _ipc_kernel_manager(folder: str) -> type:
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = str(Path(folder) / "kernel")
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
+            # The kernel's own stderr (not the cells' output: the notebook keeps that) goes to a
+            # log, relayed only when the run fails: ipykernel can print a traceback when its
+            # sockets close at shutdown (ipython/ipykernel#1518), noise in every scheduled run's mail.
+            with (Path(folder) / KERNEL_LOG).open("ab") as log:
+                await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": log})
 
     return IPCKernelManager
 

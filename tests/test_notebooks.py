@@ -33,11 +33,17 @@ def test_report_parameters_are_declared_typed_and_documented():
         "on_bad_rows",
         "rejects_path",
     ]
-    from inspect import signature
+    import ast
+    import dataclasses
 
-    from senderscore.notebook import prepare
+    from senderscore.context import ReportParams
 
-    assert set(declared) == set(signature(prepare).parameters) | {"output_dir"}  # every one reaches prepare
+    # One list: every ReportParams field, with its default (output_dir only the runner reads).
+    fields = {f.name: f.default for f in dataclasses.fields(ReportParams)}
+    assert set(declared) == set(fields) | {"output_dir"}
+    for name, default in fields.items():
+        written = ast.literal_eval(declared[name]["default"])
+        assert written == (list(default) if isinstance(default, tuple) else default), name
     assert declared["users"]["inferred_type_name"] == "list"
     assert all(p["inferred_type_name"] in ("str", "list", "bool") for p in declared.values())
     assert all(p["help"] for p in declared.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -184,3 +185,22 @@ def test_same_input_and_parameters_give_the_same_html_and_other_filters_another_
     assert len(names) == 4
     code, _, err = cli("report", SAMPLE, "--output-dir", tmp_path, "--name", "../elsewhere")
     assert code == 2 and "expected a file name without folders" in err
+
+
+def test_the_kernels_own_stderr_is_kept_out_of_a_run_that_works(tmp_path, capfd):
+    """What the kernel process prints on its stderr (not a cell's output: the notebook keeps that)
+    goes to a log, relayed only when the run fails: a cron mail gets no shutdown noise."""
+    from senderscore.report import _execute
+
+    def notebook(source: str) -> Path:
+        path = tmp_path / f"nb{len(list(tmp_path.glob('nb*.ipynb')))}.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), path)
+        return path
+
+    quiet = notebook("import os\nos.write(2, b'kernel noise\\n')")
+    _execute(quiet, {}, tmp_path, "ok", progress=False)
+    assert "kernel noise" not in capfd.readouterr().err
+    loud = notebook("import os\nos.write(2, b'kernel clue\\n')\nraise RuntimeError('boom')")
+    with pytest.raises(ReportError, match="boom"):
+        _execute(loud, {}, tmp_path, "bad", progress=False)
+    assert "kernel clue" in capfd.readouterr().err
