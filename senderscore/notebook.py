@@ -116,11 +116,11 @@ def injected(namespace: dict) -> set[str]:
     return found
 
 
-def prepare(**params: object) -> ReportContext:
-    """Compute the report for these :class:`ReportParams` fields (see
-    :func:`senderscore.context.prepare_report`) and switch charts to offline SVG rendering."""
+def prepare(*args: object, **params: object) -> ReportContext:
+    """Compute the report for these :class:`ReportParams` fields, by position or name (see
+    :func:`senderscore.context.prepare_report`), and switch charts to offline SVG rendering."""
     charts.use_offline_renderer()
-    return prepare_report(ReportParams(**params))
+    return prepare_report(ReportParams(*args, **params))
 
 
 def score_chart(ctx: ReportContext):
