@@ -28,6 +28,7 @@ import pandas as pd
 
 from .cube import Cube
 from .load import LoadReport
+from .paths import cache_dir
 
 FORMAT = 1
 WHOLE = 64 << 20  # files up to this size are hashed whole
@@ -37,14 +38,6 @@ SAMPLES = 16
 KEEP = 32
 REPORT_FIELDS = ("source", "rows_read", "rows_used", "rows_rejected", "duplicates_collapsed", "columns",
                  "ignored_columns", "where", "engine", "problem_counts")  # fmt: skip
-
-
-def cache_dir() -> Path:
-    """Where entries live (see the module's docstring)."""
-    if os.environ.get("SENDERSCORE_CACHE_DIR"):
-        return Path(os.environ["SENDERSCORE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "senderscore"
 
 
 def fingerprint(path: Path) -> str:
@@ -93,9 +86,13 @@ def remembered(
     engine: str,
     encoding: str = "utf-8",
     build: Callable[[], tuple[LoadReport, Cube]],
+    use: bool = True,
 ) -> tuple[LoadReport, Cube, bool]:
     """``path``'s load report and daily cube from the cache, else ``build()``'s, kept for next
-    time; the flag says whether they came from the cache."""
+    time; the flag says whether they came from the cache. Without ``use``, or for a source
+    that is not a file, ``build()`` answers and nothing is kept."""
+    if not use or not path.is_file():
+        return (*build(), False)
     key = Key.of(path, zone=zone, date_field=date_field, engine=engine, encoding=encoding)
     hit = load(key)
     if hit is not None:

@@ -73,8 +73,6 @@ def _daily_cube(path: Path, opened: Opened, date_field: str, policy: Policy) -> 
     def build() -> tuple[LoadReport, Cube]:
         return opened.report, cube_of(opened, date_field=date_field)
 
-    if not Path(path).is_file():
-        return build()[1]
     zone, engine = policy.timezone, opened.report.engine
     return cache.remembered(Path(path), zone=zone, date_field=date_field, engine=engine, build=build)[1]
 

@@ -7,7 +7,6 @@ the scoring policy except for its time zone, so a policy change never rebuilds i
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -20,6 +19,7 @@ from .load import Opened
 from .load.rules import TYPED, text_cells, typed
 from .load.validate import collect, typed_rows
 from .load.windows import parse_window
+from .load.zones import EPOCH_DAY, day_number
 from .policy import Policy, load_policy
 
 DateField = Literal["ended_at", "enrolled_at"]
@@ -164,13 +164,16 @@ def _check_field(date_field: str) -> None:
 
 def cube_query(rows: Any, *, date_field: str, timezone: str) -> Cube:
     """Group typed rows (any engine) into the :class:`Cube`: counts, user and sequence names."""
-    day = _day(rows, date_field)
-    sums = _sums(rows.filter(flag_exprs()["ended"]), nw.lit(True))
-    selected = rows.filter(flag_exprs()["ended"]).select(
-        typed("user_id").alias("user_id"), typed("sequence_id").alias("sequence_id"), day.alias("day"), **sums
+    ended = rows.filter(flag_exprs()["ended"])
+    sums = _sums(ended, nw.lit(True))
+    selected = ended.select(
+        typed("user_id").alias("user_id"),
+        typed("sequence_id").alias("sequence_id"),
+        _day(rows, date_field).alias("day"),
+        **sums,
     )
     grouped = selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in sums])
-    counts = _finish(collect(grouped), [c for c in ENGAGEMENT if c in grouped.collect_schema().names()])
+    counts = _finish(collect(grouped), [c for c in sums if c in ENGAGEMENT])
     return _cube(rows, counts, date_field, timezone)
 
 
@@ -197,9 +200,9 @@ def window_cube(
     first, last = parse_window(start, end)
     inside = nw.lit(True)
     if first is not None:
-        inside = inside & (day >= (first - EPOCH_DAY).days)
+        inside = inside & (day >= day_number(first))
     if last is not None:
-        inside = inside & (day <= (last - EPOCH_DAY).days)
+        inside = inside & (day <= day_number(last))
     sums = _sums(rows, inside.fill_null(False))
     grouped = (
         rows.select(
@@ -215,12 +218,9 @@ def window_cube(
     table = collect(grouped)
     newest = table["__last"].max()
     table = table[table["ended"] > 0].drop(columns="__last").reset_index(drop=True)
-    counts = _finish(table, [c for c in ENGAGEMENT if c in table.columns])
+    counts = _finish(table, [c for c in sums if c in ENGAGEMENT])
     latest = None if pd.isna(newest) else pd.Timestamp(EPOCH_DAY) + pd.Timedelta(days=int(newest))
     return _cube(opened.rows, counts, date_field, opened.zone, sequence_names=sequence_names), latest
-
-
-EPOCH_DAY = dt.date(1970, 1, 1)
 
 
 def _day(rows: Any, date_field: str) -> nw.Expr:

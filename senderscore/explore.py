@@ -128,12 +128,9 @@ class Explorer:
         def build() -> tuple[LoadReport, Cube]:
             return self.opened.report, cube_of(self.opened, date_field=date_field)
 
-        if not (self.use_cache and self._path.is_file()):
-            self.load, cube = build()
-            return cube
         engine = pick_engine(self._path, self.engine)
         report, cube, _ = cache.remembered(
-            self._path, zone=self.policy.timezone, date_field=date_field, engine=engine, build=build
+            self._path, zone=self.policy.timezone, date_field=date_field, engine=engine, build=build, use=self.use_cache
         )
         self.load = self.load or report
         return cube

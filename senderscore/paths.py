@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -27,13 +28,23 @@ REPORT_NOTEBOOK = NOTEBOOKS / "sender_score_report.ipynb"
 EXPLORE_NOTEBOOK = NOTEBOOKS / "explore.ipynb"
 
 
+def cache_dir() -> Path:
+    """Where senderscore keeps what it can make again (senderscore.cache; the sample outside a
+    checkout): ``$SENDERSCORE_CACHE_DIR``, else ``$XDG_CACHE_HOME/senderscore``, else
+    ``~/.cache/senderscore``."""
+    if os.environ.get("SENDERSCORE_CACHE_DIR"):
+        return Path(os.environ["SENDERSCORE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "senderscore"
+
+
 def sample_data() -> Path:
     """The checked-in sample; outside a source checkout, a generated copy in the user's cache."""
     if SAMPLE.exists():
         return SAMPLE
     from .sample import write_sample
 
-    cache = Path.home() / ".cache" / "senderscore" / SAMPLE.name
+    cache = cache_dir() / SAMPLE.name
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         write_sample(cache)

@@ -23,13 +23,13 @@ from ..load import Opened
 from ..load.rules import TYPED, typed
 from ..load.scan import ROW
 from ..load.validate import collect, typed_rows
+from ..load.zones import EPOCH_DAY, day_number
 from ..policy import Policy, load_policy
 from ..scores import score_table, sender_scores
 from .domains import typo_of
 from .store import Store
 
 NEVER_ENGAGED_MIN = 3  # ended enrollments without an open, click or reply before a contact counts as unengaged
-EPOCH = dt.date(1970, 1, 1)
 SUMS = ("ended", "bounced", "replied", "account_replied")
 DOMAIN_COLUMNS = {"domain": object, "ended": "int64", "bounced": "int64", "replied": "int64"}
 
@@ -105,11 +105,6 @@ def never_engaged() -> nw.Expr:
     """Over :meth:`Evidence.contact_facts`: contacts with at least NEVER_ENGAGED_MIN ended
     enrollments and no open, click or reply in any of them."""
     return (nw.col("ended") >= NEVER_ENGAGED_MIN) & (nw.col("engaged") == 0)
-
-
-def day_number(day: dt.date) -> int:
-    """Days since 1970-01-01: how the fact rows store calendar days."""
-    return (day - EPOCH).days
 
 
 @dataclass
@@ -342,7 +337,7 @@ def gather(
     first, last = parse_window(start, end)
     span = cube.span
     newest = collect(facts.select(nw.col("enrolled_day").max().alias("d")))["d"].iloc[0]
-    newest = EPOCH + dt.timedelta(days=int(newest)) if pd.notna(newest) else None
+    newest = EPOCH_DAY + dt.timedelta(days=int(newest)) if pd.notna(newest) else None
     first = first or (span[0].date() if span[0] is not None else newest or dt.date.min)
     last = last or max(d for d in (span[1] and span[1].date(), newest) if d is not None)
     by_user = sender_scores(cube, start=first, end=last, by="user", policy=policy)

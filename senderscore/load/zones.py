@@ -12,6 +12,14 @@ import narwhals as nw
 
 from .dates import DAY_US, US, floor_div
 
+EPOCH_DAY = dt.date(1970, 1, 1)  # what local_day counts its days from
+
+
+def day_number(day: dt.date) -> int:
+    """Days since 1970-01-01: how typed rows store calendar days (see :func:`local_day`)."""
+    return (day - EPOCH_DAY).days
+
+
 FIXED_ZONES = frozenset({"UTC", "GMT", "Zulu", "Universal", "Greenwich", "UCT"})
 
 
