@@ -78,6 +78,10 @@ Stages = list[dict[str, nw.Expr]]
 columns of earlier ones by name, so no engine ever sees an expression copied into itself."""
 
 
+PARSED = ("value", "aware", "blank", "readable")
+"""What :func:`parse_stages` leaves for later stages: ``{name}_<part>`` for each of these."""
+
+
 def parse_stages(raw: nw.Expr, dtype: object, name: str, engine: object = None) -> Stages:
     """A timestamp column of any type -> columns ``{name}_value`` (microseconds since 1970: UTC
     where ``{name}_aware``, else wall-clock), ``{name}_aware``, ``{name}_blank`` and

@@ -101,6 +101,7 @@ def duckdb_connection() -> Any:
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # senderscore reports progress itself; DuckDB's bar garbles stderr
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     con.execute(f"SET temp_directory = '{sql_text(str(Path(tempfile.gettempdir()) / 'senderscore-duckdb'))}'")
     return con

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError, Problem
-from .rules import TYPED, Check, Span, checks_for, cleaned, timestamp_stages, typed, typed_stages
+from .rules import TYPED, Check, Span, checks_for, cleaned, parsed_columns, timestamp_stages, typed, typed_stages
 from .scan import ROW, Dataset
 from .zones import transitions
 
@@ -136,10 +136,10 @@ def typed_rows(enrollments: pd.DataFrame, zone: str) -> tuple[Any, Span]:
 
 def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validated:
     """Check every row of ``dataset``; see :func:`senderscore.load.load_enrollments`."""
+    if dataset.stored:
+        _store(dataset)
     frame, span, checks = staged(dataset, zone)
     frame = with_id_key(frame)
-    if dataset.stored:
-        frame = _store(dataset, frame)
     flags = [f"__check_{i}" for i in range(len(checks))]
     aggregates = [nw.len().alias("rows"), nw.col(ID_KEY).n_unique().alias("ids")]
     aggregates += [nw.col(f).cast(nw.Int64).sum().alias(f) for f in flags]
@@ -156,7 +156,7 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
         )
     counts = {checks[i].reason: int(totals[f] or 0) for i, f in enumerate(flags) if int(totals[f] or 0)}
     plain = frozenset(c for c in changed if not int(totals[f"__changed_{c}"] or 0))
-    if plain and not dataset.stored:  # later passes (cube, names, evidence) skip string work that changes nothing
+    if plain:  # later passes (cube, names, evidence) skip string work that changes nothing
         frame = staged(dataset, zone, span=span, plain=plain)[0]
     rows = int(totals["rows"]) + len(dataset.read_problems)
     empty = pd.DataFrame(columns=[dataset.where, *dataset.mapping, "reason"])
@@ -178,20 +178,21 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
     return result
 
 
-def _store(dataset: Dataset, frame: Any) -> Any:
-    """A CSV read by DuckDB is parsed once, here: its raw cells, typed columns and check flags go
-    into one table, in file order, so every later pass reads them instead of parsing text
-    timestamps again, and the table's rowid numbers the rows. (For a polars scan of a CSV,
-    writing them out costs more than parsing again: measured in benchmarks/.)"""
-    raw = [*dataset.frame.collect_schema().names()]
-    keep = [n for n in frame.collect_schema().names() if n in raw or n.startswith((TYPED, "__check_")) or n == ID_KEY]
+def _store(dataset: Dataset) -> None:
+    """A CSV read by DuckDB is parsed once, here: its raw cells and its timestamps' parsed
+    values (:func:`parsed_columns`) go into one table, in file order, and the table's rowid
+    numbers the rows. Every later pass reads that table: the text typing and the checks are
+    cheap to repeat, parsing text timestamps is not (and writing every typed column and check
+    flag out cost more than it saved: see benchmarks/README.md). A polars scan of a CSV keeps
+    no table: writing it out costs more than parsing again (measured in benchmarks/)."""
+    columns = dict(dataset.frame.collect_schema())
+    parsed = apply(dataset.frame, timestamp_stages(columns, dataset.frame.implementation))
+    parsed.select(*columns, *parsed_columns(columns)).to_native().create("checked")
     con = dataset.keep
-    frame.select(*keep).to_native().create("checked")
     con.execute(f"CREATE TEMP VIEW checked_rows AS SELECT *, rowid + 1 AS {ROW} FROM checked")
     con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
-    stored = nw.from_native(con.table("checked_rows"))
-    dataset.frame = stored.select(*raw, ROW)
-    return stored
+    dataset.frame = nw.from_native(con.table("checked_rows"))
+    dataset.stored = False  # stored now: a second validation reads the table
 
 
 def _row_problems(dataset: Dataset, failing: Any, checks: list[Check]) -> list[Problem]:
