@@ -36,33 +36,45 @@ def band_scale(policy: Policy) -> alt.Scale:
     return alt.Scale(domain=names, range=PALETTE[: len(names)])
 
 
-def chart_frame(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
-    """The columns charts use: a display label, the metrics, and official/provisional status."""
+def chart_labels(table: pd.DataFrame, label: str = "user") -> tuple[np.ndarray, np.ndarray]:
+    """Each row's display label (its name, or its id where it has none; two names shared by
+    different ids get the id added, so bars and panels never merge) and its status,
+    ``official`` or ``provisional``, as arrays."""
     needed = {"score", "band", "eligible", f"{label}_id"}
     missing = sorted(needed - set(table.columns))
     if missing:
         raise InputError(f"chart table lacks column(s) {missing!r}; pass a table from sender_scores().")
     ids = table[f"{label}_id"].astype(str).to_numpy(dtype=object)
+    labels = ids
     if f"{label}_name" in table.columns:
         names = table[f"{label}_name"].fillna("").astype(str).to_numpy(dtype=object)
         labels = np.where(names != "", names, ids)
-    else:
-        labels = ids
-    # Two rows may share a name: keep labels unique so bars do not stack.
     owners: dict[str, set] = {}
     for text, key in zip(labels, ids):
         owners.setdefault(text, set()).add(key)
-    labels = [f"{t} ({k})" if len(owners[t]) > 1 else t for t, k in zip(labels, ids)]
-    status = np.where(table["eligible"].to_numpy(dtype=bool), "official", "provisional")
+    shown = np.array([f"{t} ({k})" if len(owners[t]) > 1 else t for t, k in zip(labels, ids)], dtype=object)
+    status = np.where(table["eligible"].to_numpy(dtype=bool), "official", "provisional").astype(object)
+    return shown, status
+
+
+def chart_frame(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
+    """The columns charts use: a display label, the metrics, and official/provisional status."""
+    labels, status = chart_labels(table, label)
     return table.assign(label=labels, status=status)
 
 
+def _columns(table: pd.DataFrame, names: list[str], rows: np.ndarray | slice) -> dict[str, np.ndarray]:
+    return {name: table[name].to_numpy()[rows] for name in names}
+
+
 def score_data(table: pd.DataFrame, label: str = "user") -> pd.DataFrame:
-    """The rows :func:`score_chart` draws: the first :data:`MAX_BARS`, in the table's order."""
-    wanted = [f"{label}_id", f"{label}_name", "score", "score_low", "score_high", "band", "eligible", "ended"]
-    data = chart_frame(table.head(MAX_BARS)[[c for c in wanted if c in table.columns]], label)
-    data = data[["label", "score", "score_low", "score_high", "band", "status", "ended"]]
-    return data.assign(order=range(len(data)))
+    """The rows :func:`score_chart` draws: the first :data:`MAX_BARS`, in the table's order.
+    Built from arrays, once: the explorer makes it on every change."""
+    head = table.iloc[:MAX_BARS]
+    labels, status = chart_labels(head, label)
+    metrics = _columns(head, ["score", "score_low", "score_high", "band"], slice(None))
+    ended = head["ended"].to_numpy()
+    return pd.DataFrame({"label": labels, **metrics, "status": status, "ended": ended, "order": np.arange(len(head))})
 
 
 def score_chart(table: pd.DataFrame, policy: Policy | None = None, *, label: str = "user") -> alt.LayerChart:
@@ -231,28 +243,36 @@ def _labels(starts: np.ndarray) -> list[str]:
 
 def trend_data(trend: pd.DataFrame, label: str = "user") -> tuple[pd.DataFrame, list[str]]:
     """The rows :func:`trend_chart` draws and its subtitle: partial periods left out, the
-    :data:`MAX_PANELS` busiest users, the periods' and panels' order as columns."""
+    :data:`MAX_PANELS` busiest users, the periods' and panels' order as columns. Built from
+    arrays, once: the explorer makes it on every change."""
     if "period" not in trend.columns:
         raise InputError("trend_chart needs a 'period' column: pass sender_scores(..., period='month').")
-    wanted = [f"{label}_id", f"{label}_name", "period", "partial", "eligible", *TREND_COLUMNS]
-    data = chart_frame(trend[[c for c in wanted if c in trend.columns]], label)  # narrow first: fewer copies
-    periods = data["period"].to_numpy(dtype="datetime64[ns]")
+    labels, status = chart_labels(trend, label)
+    periods = trend["period"].to_numpy(dtype="datetime64[ns]")
     starts = np.unique(periods)  # every period, cut ones included: one labelling for all of them
     names = np.array(_labels(starts), dtype=object)
     position = np.searchsorted(starts, periods)
-    partial = data["partial"].to_numpy(dtype=bool) if "partial" in data else np.zeros(len(data), dtype=bool)
+    partial = trend["partial"].to_numpy(dtype=bool) if "partial" in trend else np.zeros(len(trend), dtype=bool)
     left_out = [str(n) for n in names[np.unique(position[partial])]]
     keep = ~partial
-    busiest = data[keep].groupby("label")["ended"].sum().sort_values(ascending=False, kind="stable")
-    panel = {name: i for i, name in enumerate(busiest.index[:MAX_PANELS])}
-    labels = data["label"].to_numpy(dtype=object)
+    # The busiest first; ties in label order (what a stable sort of a sorted group-by gives).
+    shown, inverse = np.unique(labels[keep].astype(str), return_inverse=True)
+    ended = np.bincount(inverse, weights=trend["ended"].to_numpy(dtype=float)[keep], minlength=len(shown))
+    busiest = shown[np.argsort(-ended, kind="stable")]
+    panel = {name: i for i, name in enumerate(busiest[:MAX_PANELS])}
     keep &= np.fromiter((x in panel for x in labels), dtype=bool, count=len(labels))
     rows = np.flatnonzero(keep)
     rows = rows[np.argsort(position[rows], kind="stable")]
-    out = data.iloc[rows][["label", *TREND_COLUMNS, "status"]].reset_index(drop=True)
-    out["when"] = names[position[rows]]
-    out["order"] = position[rows] + 1
-    out["panel"] = [panel[x] for x in labels[rows]]
+    out = pd.DataFrame(
+        {
+            "label": labels[rows],
+            **_columns(trend, TREND_COLUMNS, rows),
+            "status": status[rows],
+            "when": names[position[rows]],
+            "order": position[rows] + 1,
+            "panel": [panel[x] for x in labels[rows]],
+        }
+    )
     subtitle = ["Filled points: official; hollow: provisional (too few ended enrollments in the period)."]
     if left_out:
         subtitle.append(f"Left out, cut by the window: {', '.join(left_out)}.")

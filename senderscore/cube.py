@@ -73,6 +73,15 @@ class Cube:
             self._indexes[key] = DayIndex.build(self.counts, keys, columns)
         return self._indexes[key]
 
+    def name_lookup(self, key: str) -> tuple[pd.Index, pd.DataFrame]:
+        """The names of ``key`` (``user_id`` or ``sequence_id``), one row per id (a hand-built
+        cube listing more keeps the first), and an index of their ids: kept, since every
+        scored table places names by it."""
+        if ("names", key) not in self._indexes:
+            names = (self.users if key == "user_id" else self.sequences).drop_duplicates(key)
+            self._indexes[("names", key)] = (pd.Index(names[key]), names.drop(columns=[key]).reset_index(drop=True))
+        return self._indexes[("names", key)]
+
     @property
     def span(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """First and last day with ended enrollments."""

@@ -25,6 +25,7 @@ from .scores import sender_scores
 from .trends import trend_table
 
 TABLES = ("by_user", "trend", "sequences")
+MAX_SELECTIONS = 16  # user selections whose cubes are kept: small, and analysts go back and forth
 PRESETS = ("whole data", "last 30 days", "last 90 days", "quarter to date", "last quarter", "year to date")
 
 
@@ -106,6 +107,7 @@ class Explorer:
         self._path = Path(resolve_input(self.source))
         self._opened: Opened | None = None
         self._cubes: dict[tuple[str, bool], Cube] = {}
+        self._selected: dict[tuple, Cube] = {}
         self.load: LoadReport | None = None  # set by the first cube: from the cache or the rows
         users = self.cube("ended_at").users
         names = users.get("user_name", pd.Series("", index=users.index)).fillna("")
@@ -121,6 +123,16 @@ class Explorer:
             self._cubes[(date_field, True)] = full
             self._cubes[(date_field, False)] = _python_strings(coarsen(full))  # fewer rows, same numbers
         return self._cubes[key]
+
+    def selected(self, date_field: str, users: tuple[str, ...], *, sequences: bool = False) -> Cube:
+        """:meth:`cube` for some users (all when none), kept for the next changes: the tables
+        of one selection share its running totals and name lookups instead of each starting over."""
+        key = (date_field, sequences, tuple(users))
+        if key not in self._selected:
+            if len(self._selected) >= MAX_SELECTIONS:
+                del self._selected[next(iter(self._selected))]  # the oldest
+            self._selected[key] = select_users(self.cube(date_field, sequences=sequences), list(users))
+        return self._selected[key]
 
     def _daily(self, date_field: str) -> Cube:
         """The daily cube, from the cache of checked exports when it holds the file (no row read)."""
@@ -155,19 +167,19 @@ class Explorer:
 
     def by_user(self, filters: Filters) -> pd.DataFrame:
         """The per-user table of the window and users."""
-        cube = select_users(self.cube(filters.date_field), list(filters.users))
+        cube = self.selected(filters.date_field, filters.users)
         return sender_scores(cube, by="user", start=filters.start, end=filters.end, policy=self.policy)
 
     def trend(self, filters: Filters) -> pd.DataFrame:
         """The trend of the window and users, by the filters' period."""
-        cube = select_users(self.cube(filters.date_field), list(filters.users))
+        cube = self.selected(filters.date_field, filters.users)
         return trend_table(cube, period=filters.period, start=filters.start, end=filters.end, policy=self.policy)
 
     def sequences(self, filters: Filters) -> pd.DataFrame:
         """The sequences of ``filters.sequence_user`` in the window (none without one)."""
         if not filters.sequence_user:
             return pd.DataFrame(columns=["user_id", "sequence_id"])
-        mine = select_users(self.cube(filters.date_field, sequences=True), [filters.sequence_user])
+        mine = self.selected(filters.date_field, (filters.sequence_user,), sequences=True)
         return sender_scores(mine, by="user-sequence", start=filters.start, end=filters.end, policy=self.policy)
 
     def evidence(self, filters: Filters) -> dict[str, pd.DataFrame]:

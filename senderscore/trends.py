@@ -11,7 +11,7 @@ import pandas as pd
 from .cube import Cube
 from .load.windows import parse_window
 from .policy import Policy, load_policy
-from .scores import sender_scores
+from .scores import scored
 
 CHANGES = {"score": "score_change", "reply_rate": "reply_rate_change", "bounce_rate": "bounce_rate_change"}
 
@@ -51,8 +51,7 @@ def trend_table(
     True
     """
     policy = load_policy(policy)
-    table = sender_scores(cube, start=start, end=end, by="user", policy=policy, period=period)
-    table = table.sort_values(["user_id", "period"], kind="stable").reset_index(drop=True)
+    table = scored(cube, start=start, end=end, by="user", policy=policy, period=period, by_keys=True)
     partial = _partial(table["period"], period, *parse_window(start, end))
     # Changes between consecutive complete periods of one user (rows are sorted by user, period).
     rows = np.flatnonzero(~partial)
