@@ -382,3 +382,26 @@ def test_ids_stored_as_bytes_are_text_or_a_clear_error(tmp_path):
     for engine in ("pandas", "duckdb", "polars"):
         with pytest.raises(InputError, match=r"column 'user_id' holds bytes that are not UTF-8 text \(row 4: b'\\xff"):
             open_dataset(as_bytes, engine=engine)
+
+
+def test_polars_runs_within_our_bounds_and_leaves_the_environment_as_it_was(monkeypatch):
+    import os
+
+    import narwhals as nw
+    import polars as pl
+
+    from senderscore.load.validate import POLARS_BOUNDS, collect
+
+    monkeypatch.delenv("POLARS_IDEAL_MORSEL_SIZE", raising=False)
+    monkeypatch.setenv("POLARS_ROW_GROUP_PREFETCH_SIZE", "4")  # the user's own setting
+    seen = {}
+
+    def spy(frame: pl.DataFrame) -> pl.DataFrame:
+        seen.update({k: os.environ.get(k) for k in POLARS_BOUNDS})
+        return frame
+
+    query = nw.from_native(pl.LazyFrame({"a": [1, 2]}).map_batches(spy, streamable=True))
+    assert collect(query)["a"].tolist() == [1, 2]
+    assert seen == {"POLARS_IDEAL_MORSEL_SIZE": "25000", "POLARS_ROW_GROUP_PREFETCH_SIZE": "4"}
+    assert "POLARS_IDEAL_MORSEL_SIZE" not in os.environ
+    assert os.environ["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "4"

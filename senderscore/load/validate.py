@@ -8,6 +8,9 @@ repeated ids pays a second pass, which lists those rows.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +47,36 @@ class Validated:
         return self.rows_read - self.rows_rejected - self.collapsed
 
 
+POLARS_BOUNDS = {"POLARS_IDEAL_MORSEL_SIZE": "25000", "POLARS_ROW_GROUP_PREFETCH_SIZE": "1"}
+"""How polars' streaming engine runs our scans, unless the environment says otherwise: batches
+of 25,000 rows (our checks make each row wide) and one Parquet row group decoded ahead (a
+row group is often a million rows). Peak memory at 10M rows falls by about a third for a few
+per cent of time: see benchmarks/README.md."""
+
+
+@contextmanager
+def _polars_bounds() -> Iterator[None]:
+    """:data:`POLARS_BOUNDS` in the environment for one query (polars reads it per query);
+    a value the user set stays, and the environment is as it was afterwards."""
+    added = {k: v for k, v in POLARS_BOUNDS.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def collect(query: Any) -> pd.DataFrame:
     """Run a narwhals query and hand back pandas. polars runs it on its streaming engine, which
-    reads in batches on every core (faster on these scans, see benchmarks/, and bounded)."""
+    reads in batches on every core (faster on these scans, see benchmarks/), within
+    :data:`POLARS_BOUNDS`."""
     if isinstance(query, nw.LazyFrame):
-        streaming = query.implementation is nw.Implementation.POLARS
-        query = query.collect(engine="streaming") if streaming else query.collect()
+        if query.implementation is nw.Implementation.POLARS:
+            with _polars_bounds():
+                query = query.collect(engine="streaming")
+        else:
+            query = query.collect()
     return query.to_pandas()
 
 
