@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -86,11 +87,11 @@ def jupyterlab(tmp_path_factory):
         log.close()
 
 
-LATENCY_JS = """() => new Promise((resolve) => {
+LATENCY_JS = """(preset) => new Promise((resolve) => {
   // From a preset change to the whole refresh shown (the status line is written last), in the browser.
   const label = (o) => o.text.replace(/\\s/g, ' ');  // ipywidgets writes no-break spaces
   const select = [...document.querySelectorAll('.widget-dropdown select')]
-    .find((s) => [...s.options].some((o) => label(o) === 'last 90 days'));
+    .find((s) => [...s.options].some((o) => label(o) === preset));
   const status = () => [...document.querySelectorAll('.widget-html-content')]
     .find((e) => e.innerText.includes('Refreshed in'));
   const before = status().innerText;
@@ -98,7 +99,7 @@ LATENCY_JS = """() => new Promise((resolve) => {
   const check = () => {
     if (status().innerText !== before) { resolve(performance.now() - began); } else { requestAnimationFrame(check); }
   };
-  select.value = [...select.options].find((o) => label(o) === 'last 90 days').value;
+  select.value = [...select.options].find((o) => label(o) === preset).value;
   select.dispatchEvent(new Event('change', { bubbles: true }));
   requestAnimationFrame(check);
 })"""
@@ -132,11 +133,17 @@ def test_the_explorer_filters_shows_sequences_and_downloads(jupyterlab, tmp_path
         table.wait_for()
         page.locator(".vega-embed").first.wait_for()  # charts drawn in the browser, offline
         rows_before = table.locator("tbody tr").count()
-        latency = page.evaluate(LATENCY_JS)
-        status = page.locator(".widget-html-content", has_text="Refreshed in").first.inner_text()
-        kernel = float(status.split("Refreshed in ")[1].split(" ms")[0])
-        print(f"explorer filter change: {latency:.0f} ms in the browser, {kernel:.0f} ms in the kernel")
-        assert latency < 1500 and kernel < 300  # the targets (150 ms, 30 ms) are measured in benchmarks/
+        browser, kernel = [], []
+        for preset in ["last 90 days", "quarter to date"] * 4:  # the first change is cold: a median of 8
+            browser.append(page.evaluate(LATENCY_JS, preset))
+            status = page.locator(".widget-html-content", has_text="Refreshed in").first.inner_text()
+            kernel.append(float(status.split("Refreshed in ")[1].split(" ms")[0]))
+        latency, work = statistics.median(browser), statistics.median(kernel)
+        print(
+            f"explorer filter change, median of {len(browser)}: {latency:.0f} ms in the browser (slowest "
+            f"{max(browser):.0f}), {work:.0f} ms in the kernel (slowest {max(kernel):.0f})"
+        )
+        assert latency < 1500 and work < 300  # the targets (150 ms, 30 ms) are measured in benchmarks/
         assert table.locator("tbody tr").count() <= rows_before
         assert page.locator("input[type=date]").first.input_value() != ""  # typed dates, moved by the preset
         with page.expect_download() as info:
