@@ -3,7 +3,6 @@ as a static list. Cells are neutralised against spreadsheet formula injection.""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..output import to_csv
@@ -43,16 +42,28 @@ def suppression_list(ev: Evidence, *, mask: bool = False) -> pd.DataFrame:
 
 
 def _reasons(contacts: pd.DataFrame, ev: Evidence) -> list[str]:
-    """Each flagged contact's reasons, in a fixed order, joined by ', '."""
+    """Each flagged contact's reasons, in a fixed order, joined by ', ' (in polars: one string
+    per contact built in Rust, where a Python join per contact took seconds at 10M rows)."""
+    import polars as pl
+
     typo = {d: f"suspected typo domain {d} (did you mean {ev.typos[d]}?)" for d in ev.typos.index}
     never = (contacts["ended"] >= NEVER_ENGAGED_MIN) & (contacts["engaged"].astype("int64") == 0)
-    parts = zip(
-        np.where(contacts["bounced"] > 0, "hard bounced", ""),
-        np.where(contacts["unsubscribed"] > 0, "unsubscribed", ""),
-        [typo.get(d, "") for d in contacts["typo_domain"]],
-        np.where(never, "never engaged in " + contacts["ended"].astype(str) + " enrollments", ""),
+    facts = pl.DataFrame(
+        {
+            "bounced": contacts["bounced"].to_numpy() > 0,
+            "unsubscribed": contacts["unsubscribed"].to_numpy() > 0,
+            "typo": pl.Series([typo.get(d) for d in contacts["typo_domain"]], dtype=pl.String),
+            "never": never.to_numpy(dtype=bool),
+            "ended": contacts["ended"].to_numpy(dtype="int64"),
+        }
     )
-    return [", ".join(p for p in row if p) for row in parts]
+    said = [
+        pl.when(pl.col("bounced")).then(pl.lit("hard bounced")),
+        pl.when(pl.col("unsubscribed")).then(pl.lit("unsubscribed")),
+        pl.col("typo"),
+        pl.when(pl.col("never")).then(pl.format("never engaged in {} enrollments", pl.col("ended"))),
+    ]
+    return facts.select(pl.concat_str(said, separator=", ", ignore_nulls=True).alias("r"))["r"].to_list()
 
 
 def _local_dates(instants: pd.Series, zone: str) -> pd.Series:
@@ -63,16 +74,16 @@ def _local_dates(instants: pd.Series, zone: str) -> pd.Series:
 
 def _joined(pairs: pd.DataFrame, key: str, name: object) -> pd.Series:
     """Per contact, the distinct names of ``key`` (from distinct contact/``key`` pairs) sorted
-    and joined by '; '."""
-    ids = pairs[key].unique()
-    pairs = pairs.assign(name=pairs[key].map(dict(zip(ids, map(name, ids)))))  # one lookup per id, not per row
-    pairs = pairs.drop_duplicates(["contact_id", "name"]).sort_values(["contact_id", "name"], kind="stable")
-    # Concatenate runs of one contact in a single C loop: a Python join per group is ~50x slower.
-    contacts = pairs["contact_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, contacts[1:] != contacts[:-1]]) if len(pairs) else np.array([], dtype=int)
-    pieces = (pairs["name"].astype(str) + "; ").to_numpy(dtype=object)
-    joined = np.add.reduceat(pieces, starts) if len(starts) else np.array([], dtype=object)
-    return pd.Series([s[:-2] for s in joined], index=pd.Index(contacts[starts], name="contact_id"), dtype=str)
+    and joined by '; '. Grouped in polars: a million pairs sort and join in a fraction of what
+    pandas' sort and a concatenation per contact cost."""
+    import polars as pl
+
+    ids = [str(i) for i in pairs[key].unique()]
+    names = pl.DataFrame({key: ids, "name": [str(name(i)) for i in ids]}, schema={key: pl.String, "name": pl.String})
+    frame = pl.from_pandas(pairs[["contact_id", key]].astype(str)).join(names, on=key, how="left")
+    grouped = frame.group_by("contact_id").agg(pl.col("name").unique().sort().str.join("; "))
+    index = pd.Index(grouped["contact_id"].to_list(), name="contact_id")
+    return pd.Series(grouped["name"].to_list(), index=index, dtype=str)
 
 
 def to_crm_csv(table: pd.DataFrame) -> str:

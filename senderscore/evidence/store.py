@@ -41,7 +41,7 @@ class Store:
 
             self._folder = self._folder or tempfile.TemporaryDirectory(prefix="senderscore-evidence-")
             path = Path(self._folder.name) / f"{next(self._names)}.parquet"
-            native.sink_parquet(path)
+            native.sink_parquet(path, compression="lz4")  # temporary: as quick to write as no compression
             return nw.from_native(pl.scan_parquet(path))
         if implementation is nw.Implementation.PYSPARK:
             return nw.from_native(native.cache())
