@@ -191,22 +191,6 @@ def sender_scores(
     >>> list(table.columns[:4])
     ['user_id', 'ended', 'replied', 'bounced']
     """
-    return scored(data, start=start, end=end, by=by, policy=policy, date_field=date_field, period=period)
-
-
-def scored(
-    data: Cube | pd.DataFrame | str | Path,
-    *,
-    start: object = None,
-    end: object = None,
-    by: By = "user",
-    policy: Policy | str | Path | None = None,
-    date_field: DateField = "ended_at",
-    period: str | None = None,
-    by_keys: bool = False,
-) -> pd.DataFrame:
-    """:func:`sender_scores`, or with ``by_keys`` the same rows sorted by keys, then period
-    (what a trend reads), without sorting twice."""
     policy = load_policy(policy)
     keys = _keys(by)
     cube = as_cube(data, policy=policy, date_field=date_field)
@@ -218,20 +202,17 @@ def scored(
     counts = _rollup(cube, keys, start, end, period)
     floor = policy.min_ended_user if by == "user" else policy.min_ended_sequence
     table = score_table(counts, policy, floor=floor)
-    return _arranged(table, cube, keys, period, by_keys)
+    return _arranged(table, cube, keys, period)
 
 
-def _arranged(table: pd.DataFrame, cube: Cube, keys: list[str], period: str | None, by_keys: bool) -> pd.DataFrame:
+def _arranged(table: pd.DataFrame, cube: Cube, keys: list[str], period: str | None) -> pd.DataFrame:
     """``table`` with the names joined, sorted (by period, then eligible rows first, by score
-    descending, then by keys; or ``by_keys``, then period) and its columns in the documented
-    order. One take of the whole frame and the names placed by position: a merge, a sort and
-    a selection cost several times as much on the explorer's small tables."""
+    descending, then by keys) and its columns in the documented order. One take of the whole
+    frame and the names placed by position: a merge, a sort and a selection cost several times
+    as much on the explorer's small tables."""
     by_key = [pd.factorize(table[k].to_numpy(), sort=True)[0] for k in reversed(keys)]
     when = [table["period"].to_numpy(dtype="datetime64[ns]").astype("int64")] if period else []
-    if by_keys:
-        sort_keys = [*when, *by_key]
-    else:
-        sort_keys = [*by_key, -table["score"].to_numpy(dtype=float), -table["eligible"].to_numpy(dtype=int), *when]
+    sort_keys = [*by_key, -table["score"].to_numpy(dtype=float), -table["eligible"].to_numpy(dtype=int), *when]
     order = np.lexsort(sort_keys)  # stable, the last key first; NaN scores last, as pandas sorts them
     columns = keys + (["period"] if period else []) + METRICS
     extra = [c for c in table.columns if c not in columns and c != "account_replied"]

@@ -11,7 +11,7 @@ import pandas as pd
 from .cube import Cube
 from .load.windows import parse_window
 from .policy import Policy, load_policy
-from .scores import scored
+from .scores import sender_scores
 
 CHANGES = {"score": "score_change", "reply_rate": "reply_rate_change", "bounce_rate": "bounce_rate_change"}
 
@@ -51,7 +51,11 @@ def trend_table(
     True
     """
     policy = load_policy(policy)
-    table = scored(cube, start=start, end=end, by="user", policy=policy, period=period, by_keys=True)
+    table = sender_scores(cube, start=start, end=end, by="user", policy=policy, period=period)
+    # By user, then period: a take in lexsort's order costs a fraction of a pandas sort here.
+    users = pd.factorize(table["user_id"].to_numpy(), sort=True)[0]
+    order = np.lexsort((table["period"].to_numpy(dtype="datetime64[ns]"), users))
+    table = table.take(order).reset_index(drop=True)
     partial = _partial(table["period"], period, *parse_window(start, end))
     # Changes between consecutive complete periods of one user (rows are sorted by user, period).
     rows = np.flatnonzero(~partial)
