@@ -168,13 +168,13 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
     frame, span, checks = staged(dataset, zone)
     frame = with_id_key(frame)
     flags = [f"__check_{i}" for i in range(len(checks))]
-    aggregates = [nw.len().alias("rows"), nw.col(ID_KEY).n_unique().alias("ids")]
+    aggregates = [nw.len().alias("rows")]
     aggregates += [nw.col(f).cast(nw.Int64).sum().alias(f) for f in flags]
     changed = cleaned(dict(dataset.frame.collect_schema()))
     aggregates += [count.alias(f"__changed_{c}") for c, count in changed.items()]
     if "ended_at" not in dataset.mapping.values():
         aggregates.append(typed("state").is_in(list(schema.ENDED_STATES)).cast(nw.Int64).sum().alias("ended"))
-    totals = collect(frame.select(*aggregates)).iloc[0]
+    totals = _totals(frame, aggregates)
     if int(totals.get("ended", 0) or 0):
         source = next(o for o, c in dataset.mapping.items() if c == "state")
         raise InputError(
@@ -203,6 +203,18 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
         result.counts["row: its fields do not match the header"] = len(dataset.read_problems)
     result.rejects = _rejects(dataset, frame, problems, conflicts)
     return result
+
+
+def _totals(frame: Any, aggregates: list[nw.Expr]) -> pd.Series:
+    """The checking pass's ``aggregates`` and ``ids``, the distinct-id count. polars counts the
+    ids in a pass of their own: its hash set of every id then never sits beside the checks'
+    columns (10M rows: peak RSS 0.95-1.15 -> 0.68-0.75 GB, no slower; see benchmarks/README.md)."""
+    ids = nw.col(ID_KEY).n_unique().alias("ids")
+    if frame.implementation is not nw.Implementation.POLARS:
+        return collect(frame.select(*aggregates, ids)).iloc[0]
+    totals = collect(frame.select(*aggregates)).iloc[0]
+    totals["ids"] = collect(frame.select(ids)).iloc[0]["ids"]
+    return totals
 
 
 def _store(dataset: Dataset) -> None:
