@@ -13,13 +13,13 @@ import dataclasses
 import difflib
 import json
 
-import pandas as pd
 from IPython.display import HTML
 
 from . import charts
 from .context import ReportContext, ReportParams, prepare_report
 from .errors import InputError
 from .evidence_sections import cleanup, domains, recommendations, trend_changes
+from .report_facts import ALERT_COLUMNS, META_KEY, facts  # noqa: F401  (facts: read back by the runner)
 from .sections import attention, drilldown, methodology, user_table
 from .sections import header as header_html
 
@@ -42,8 +42,6 @@ __all__ = [
 ]
 
 EMPTY = HTML("<p><i>No ended enrollments in this window.</i></p>")
-META_KEY = "senderscore"  # output metadata that `senderscore report` reads back from the executed notebook
-ALERT_COLUMNS = ["user_id", "user_name", "score", "band", "eligible", "reply_rate", "bounce_rate", "ended"]
 
 
 class Tagged:
@@ -69,18 +67,6 @@ def header(ctx: ReportContext) -> Tagged:
             "by_user": json.loads(users.to_json(orient="records")),  # NaN -> null: valid JSON
         },
     )
-
-
-def facts(notebook: dict) -> dict:
-    """What :func:`header` recorded in an executed notebook (``by_user`` as a DataFrame)."""
-    for cell in notebook.get("cells", []):
-        for output in cell.get("outputs", []):
-            found = output.get("metadata", {}).get(META_KEY)
-            if found is not None:
-                by_user = pd.DataFrame(found["by_user"], columns=ALERT_COLUMNS)
-                by_user["user_name"] = by_user["user_name"].fillna("")  # data without names
-                return {**found, "by_user": by_user}
-    return {}
 
 
 RUNNER_ONLY = ("output_dir",)  # declared for `senderscore report`, which records it; prepare does not take it

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 import os
 import re
 import sys
 import tempfile
+import threading
 import unicodedata
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -22,15 +24,14 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import papermill as pm
-from nbconvert import HTMLExporter
 
 from . import paths
 from .context import ReportParams
 from .errors import InputError, ReportError
 from .files import write_text
 from .load.windows import parse_window
-from .notebook import facts
 from .paths import resolve_input
+from .report_facts import facts
 
 REMOTE = re.compile(r"<(script|link)\b[^>]*\b(src|href)=[\"']?(https?:)?//[^>]*>(\s*</script>)?", re.IGNORECASE)
 
@@ -127,6 +128,7 @@ def run_report(
     out_dir = Path(output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     naming = {"input_path": path, "users": list(users or []), "date_field": date_field, "name": name}
+    _import_exporter()
     executed = _execute(
         notebook, parameters, out_dir, report_name(first or "first", last or "last", **naming), progress
     )
@@ -139,6 +141,13 @@ def run_report(
     if "ipynb" in formats:
         result.notebook = _atomic_write(out_dir / f"{stem}.ipynb", nbformat.writes(with_png(executed)))
     return result
+
+
+def _import_exporter() -> None:
+    """Import nbconvert in a thread while the kernel runs the notebook (this process only waits
+    on it then), so that the import is off the report's critical path. Python's import lock
+    makes :func:`export_html` wait for it if the thread has not finished."""
+    threading.Thread(target=importlib.import_module, args=("nbconvert",), daemon=True).start()
 
 
 def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progress: bool) -> nbformat.NotebookNode:
@@ -230,6 +239,8 @@ def _ipc_kernel_manager(folder: str) -> type:
 
 def export_html(notebook: nbformat.NotebookNode) -> str:
     """HTML without code cells, without any remote script or stylesheet."""
+    from nbconvert import HTMLExporter  # imported while the kernel ran: see _import_exporter
+
     exporter = HTMLExporter(
         template_name="offline",
         extra_template_basedirs=[str(paths.TEMPLATES)],
