@@ -24,7 +24,7 @@ except (ModuleNotFoundError, ImportError) as exc:  # a core install: name the ex
         f"the explorer needs the 'explore' extra ({name} is not installed): pip install 'senderscore[explore]'."
     ) from None
 
-from . import charts, markup
+from . import charts, markup, trend_charts
 from .evidence import plural
 from .explore import PRESETS, Explorer, Filters, preset_window
 from .output import to_csv
@@ -183,10 +183,10 @@ class ExplorerView:
                 else f"<p><i>{name} has no ended enrollment in this window.</i></p>"
             )
         if "trend" in changed and len(tables["trend"]):
-            data, subtitle = charts.trend_data(tables["trend"])
+            data, subtitle = trend_charts.trend_data(tables["trend"])
             self.trend_note.value = f"<small>{escape(' '.join(subtitle))}</small>"  # changes with the window
-            title = charts.trend_title("Sender score", []).to_dict()  # the chart's shape stays: rows only
-            chart = lambda: charts.trend_chart(tables["trend"], ex.policy, columns=3)  # noqa: E731
+            title = trend_charts.trend_title("Sender score", []).to_dict()  # the chart's shape stays: rows only
+            chart = lambda: trend_charts.trend_chart(tables["trend"], ex.policy, columns=3)  # noqa: E731
             self._draw(self.trend_chart, chart, data, title=title)
         done = time.perf_counter()
         ex.timings = {"tables_ms": (computed - began) * 1e3, "total_ms": (done - began) * 1e3}

@@ -15,7 +15,7 @@ import json
 
 from IPython.display import HTML
 
-from . import charts
+from . import charts, trend_charts
 from .context import ReportContext, ReportParams, prepare_report
 from .errors import InputError
 from .evidence_sections import cleanup, domains, recommendations, trend_changes
@@ -121,12 +121,12 @@ def rate_chart(ctx: ReportContext):
 
 def trend_chart(ctx: ReportContext):
     """Each official user's score per week or month, as small multiples; periods the window
-    cuts are left out (see :func:`senderscore.charts.trend_chart`)."""
+    cuts are left out (see :func:`senderscore.trend_charts.trend_chart`)."""
     official = set(ctx.by_user.loc[ctx.by_user["eligible"], "user_id"])
     trend = ctx.trend[ctx.trend["user_id"].isin(official)]
     if trend.empty:
         return HTML("<p><i>No official score in this window: no trend to show.</i></p>")
-    return charts.trend_chart(trend, ctx.policy)
+    return trend_charts.trend_chart(trend, ctx.policy)
 
 
 def domain_chart(ctx: ReportContext):

@@ -7,7 +7,8 @@ import pytest
 from conftest import SAMPLE
 
 from senderscore import InputError, Policy, build_cube, load_enrollments, sender_scores
-from senderscore.charts import chart_frame, rate_chart, score_chart, trend_chart
+from senderscore.charts import chart_frame, rate_chart, score_chart
+from senderscore.trend_charts import trend_chart
 from senderscore.trends import trend_table
 
 
