@@ -77,10 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="run the report notebook: offline HTML (and/or the notebook)")
     report.add_argument("input", type=Path, help="enrollments: .csv, .csv.gz, .parquet or .xlsx")
-    report.add_argument("--start", default="", help="first day, YYYY-MM-DD (default: the data's first day)")
-    report.add_argument("--end", default="", help="last day, YYYY-MM-DD (default: the data's last day)")
-    report.add_argument("--date-field", choices=["ended_at", "enrolled_at"], default="ended_at")
-    report.add_argument("--users", default="", help="comma-separated user ids or names (default: everyone)")
+    _window_options(report, stale=True)
     report.add_argument("--policy", type=Path, help="scoring policy TOML file (default: built-in v1)")
     report.add_argument("--period", choices=["week", "month"], default="month", help="trend granularity")
     report.add_argument("--output-dir", type=Path, default=Path("reports"), help="where the report files go")
@@ -106,7 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="the report's file name, without extension (default: sender-score_<input>_<start>_<end> and the filters)",
     )
-    _schedule_options(report, stale=True)
 
     recommend = commands.add_parser("recommend", help="findings with evidence and their effect on the score")
     _input_options(recommend)
@@ -187,12 +183,12 @@ def _engine_options(parser: argparse.ArgumentParser, *, verbose: bool = True) ->
         parser.add_argument("--verbose", "-v", action="store_true", help="say which engine was picked, and why")
 
 
-def _window_options(parser: argparse.ArgumentParser) -> None:
+def _window_options(parser: argparse.ArgumentParser, *, stale: bool = False) -> None:
     parser.add_argument("--start", default="", help="first day, YYYY-MM-DD (default: the data's first day)")
     parser.add_argument("--end", default="", help="last day, YYYY-MM-DD (default: the data's last day)")
     parser.add_argument("--date-field", choices=["ended_at", "enrolled_at"], default="ended_at")
     parser.add_argument("--users", default="", help="comma-separated user ids or names (default: everyone)")
-    _schedule_options(parser)
+    _schedule_options(parser, stale=stale)
 
 
 def _schedule_options(parser: argparse.ArgumentParser, *, stale: bool = False) -> None:
