@@ -185,7 +185,7 @@ class Explorer:
     def evidence(self, filters: Filters) -> dict[str, pd.DataFrame]:
         """Findings and clean-up counts (by reason and by user) for the window and users: they
         read the rows, so the explorer computes them when asked, not on every change."""
-        cube = select_users(self.cube(filters.date_field, sequences=True), list(filters.users))
+        cube = self.selected(filters.date_field, filters.users, sequences=True)
         ev = gather(
             self.opened,
             start=filters.start,
