@@ -19,7 +19,7 @@ from . import charts, trend_charts
 from .context import ReportContext, ReportParams, prepare_report
 from .errors import InputError
 from .evidence_sections import cleanup, domains, recommendations, trend_changes
-from .report_facts import ALERT_COLUMNS, META_KEY, facts  # noqa: F401  (facts: read back by the runner)
+from .report_facts import ALERT_COLUMNS, META_KEY
 from .sections import attention, drilldown, methodology, user_table
 from .sections import header as header_html
 

@@ -78,7 +78,7 @@ def run(notebook, tmp_path, parameters: dict) -> str:
 
 
 def test_report_records_its_window_and_scores_for_the_runner(tmp_path):
-    from senderscore.notebook import facts
+    from senderscore.report_facts import facts
 
     pm.execute_notebook(
         str(REPORT_NOTEBOOK),
