@@ -35,9 +35,10 @@ _ISO = (
     r" *([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 _EPOCH_MS = r"^-?[0-9]{12,13}(\.0+)?$"
-_PLAIN = (  # the usual export's shape, every field in range and every day one that exists (not 29 Feb)
+_PLAIN = (  # the usual export's shape, every field in range and every day one that exists (not 29 Feb);
+    # offsets as +hh:mm, +hhmm or +hh (DuckDB writes +00 when it exports a zoned timestamp)
     r"^[1-9][0-9]{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
-    r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-8]):[0-5][0-9])?$"
+    r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-8])(?::?[0-5][0-9])?)?$"
 )
 
 
@@ -76,10 +77,6 @@ def _days_in_month(year: nw.Expr, month: nw.Expr) -> nw.Expr:
 Stages = list[dict[str, nw.Expr]]
 """Named columns to add in order, one ``with_columns`` per stage: each stage refers to the
 columns of earlier ones by name, so no engine ever sees an expression copied into itself."""
-
-
-PARSED = ("value", "aware", "blank", "readable")
-"""What :func:`parse_stages` leaves for later stages: ``{name}_<part>`` for each of these."""
 
 
 def parse_stages(raw: nw.Expr, dtype: object, name: str, engine: object = None) -> Stages:
@@ -205,7 +202,8 @@ def _plain_cells(t: nw.Expr, plain: nw.Expr, general: dict[str, nw.Expr]) -> dic
     """
     value, aware, readable = general.values()
     cast = epoch_us(t.cast(nw.Datetime("us", "UTC")), nw.Implementation.DUCKDB)
-    offset = (t.str.tail(1) == "Z") | t.str.tail(6).str.slice(0, 1).is_in(["+", "-"])
+    sign = [t.str.tail(n).str.slice(0, 1).is_in(["+", "-"]) for n in (6, 5, 3)]  # +hh:mm, +hhmm, +hh
+    offset = (t.str.tail(1) == "Z") | sign[0] | sign[1] | sign[2]
     names = list(general)
     return {
         names[0]: nw.when(plain).then(cast).otherwise(value),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import narwhals as nw
 
 from .. import schema
-from .dates import PARSED, RANGE_TEXT, RANGE_US, UNREADABLE, Stages, parse_stages
+from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, parse_stages
 from .text import strip
 from .zones import local_day, to_utc
 
@@ -79,23 +79,15 @@ class Span:
 
 def timestamp_stages(schema_: dict[str, object], engine: object = None) -> Stages:
     """The parse stages of every timestamp column present (before any zone is applied), as
-    ``engine`` (the frame's narwhals Implementation) computes them fastest. A column whose
-    parsed values the frame already holds (:func:`parsed_columns`, kept by a stored CSV) is
-    not parsed again."""
+    ``engine`` (the frame's narwhals Implementation) computes them fastest."""
     stages: Stages = []
     for column in schema.TIMESTAMP_COLUMNS:
-        if column in schema_ and f"__{column}_value" not in schema_:
+        if column in schema_:
             for level, stage in enumerate(parse_stages(nw.col(column), schema_[column], f"__{column}", engine)):
                 if level == len(stages):
                     stages.append({})
                 stages[level].update(stage)
     return stages
-
-
-def parsed_columns(schema_: dict[str, object]) -> list[str]:
-    """The columns :func:`timestamp_stages` leaves for later stages: what a frame must keep to
-    skip parsing its timestamps again."""
-    return [f"__{c}_{part}" for c in schema.TIMESTAMP_COLUMNS if c in schema_ for part in PARSED]
 
 
 def typed_stages(

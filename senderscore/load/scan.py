@@ -51,8 +51,6 @@ class Dataset:
     read_problems: list[Problem] = field(default_factory=list)
     read_rejects: list[dict] = field(default_factory=list)
     keep: Any = None  # the DuckDB connection behind ``frame``, alive as long as the dataset
-    stored: bool = False  # the rows go into the engine's own table (a parsed CSV), numbered there:
-    # until then ``frame`` has no ``_row`` (see load.validate._store)
 
 
 def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
@@ -180,32 +178,38 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
     con = duckdb_connection()  # first: it names the extra when DuckDB is not installed
     import duckdb
 
-    if kind == "parquet":
-        source = f"read_parquet('{sql_text(str(path))}', file_row_number = true)"
-        row = "file_row_number + 1"
-    else:
-        source = f"read_csv('{sql_text(str(path))}', header = true, all_varchar = true)"
-        row = ""
     try:
+        if kind == "parquet":
+            source = f"read_parquet('{sql_text(str(path))}', file_row_number = true)"
+            row = "file_row_number + 1"
+        else:
+            source, row = _csv_reader(con, path), "row_number() OVER ()"
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         names = [n for n in names if not (kind == "parquet" and n == "file_row_number")]
         mapping = map_columns(names, str(path))
         binary = binary_text(path, list(mapping)) if kind == "parquet" else []
         select = ", ".join(f"{_cast(o, binary)} AS {_quoted(c)}" for o, c in mapping.items())
-        if kind == "parquet":  # a view: each pass reads only the columns it needs
-            con.execute(f"CREATE TEMP VIEW enrollments AS SELECT {select}, {row} AS {ROW} FROM {source}")
-        else:  # parsed once, when the checked rows are stored in file order (their rowid numbers them)
-            con.execute(f"CREATE TEMP VIEW enrollments AS SELECT {select} FROM {source}")
+        # A view: each pass reads only the columns it needs.
+        con.execute(f"CREATE TEMP VIEW enrollments AS SELECT {select}, {row} AS {ROW} FROM {source}")
     except duckdb.Error as exc:
         raise InputError(
             f"{path}: DuckDB cannot read it ({str(exc).splitlines()[0]}). "
             "Run `senderscore validate` on it for each line's problem."
         ) from None
-    if kind == "parquet":  # a CSV's rows keep file order until they are stored
+    if kind == "parquet":  # a CSV's rows stay in file order, which numbers them
         con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
     ignored = [c for c in names if c not in mapping]
     frame = nw.from_native(con.table("enrollments"))
-    return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con, stored=kind != "parquet")
+    return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con)
+
+
+def _csv_reader(con: Any, path: Path) -> str:
+    """``read_csv(...)`` with the dialect DuckDB's sniffer finds, written out: every later bind
+    of the view (one per pass and per narwhals stage) then skips sniffing the file again."""
+    prompt = con.execute(
+        f"SELECT Prompt FROM sniff_csv('{sql_text(str(path))}', header = true, all_varchar = true)"
+    ).fetchone()[0]
+    return prompt.strip().removeprefix("FROM ").removesuffix(";")
 
 
 def _polars_file(path: Path, kind: str, encoding: str) -> Dataset:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError, Problem
-from .rules import TYPED, Check, Span, checks_for, cleaned, parsed_columns, timestamp_stages, typed, typed_stages
+from .rules import TYPED, Check, Span, checks_for, cleaned, timestamp_stages, typed, typed_stages
 from .scan import ROW, Dataset
 from .zones import transitions
 
@@ -163,8 +163,6 @@ def typed_rows(enrollments: pd.DataFrame, zone: str) -> tuple[Any, Span]:
 
 def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validated:
     """Check every row of ``dataset``; see :func:`senderscore.load.load_enrollments`."""
-    if dataset.stored:
-        _store(dataset)
     frame, span, checks = staged(dataset, zone)
     frame = with_id_key(frame)
     flags = [f"__check_{i}" for i in range(len(checks))]
@@ -215,23 +213,6 @@ def _totals(frame: Any, aggregates: list[nw.Expr]) -> pd.Series:
     totals = collect(frame.select(*aggregates)).iloc[0]
     totals["ids"] = collect(frame.select(ids)).iloc[0]["ids"]
     return totals
-
-
-def _store(dataset: Dataset) -> None:
-    """A CSV read by DuckDB is parsed once, here: its raw cells and its timestamps' parsed
-    values (:func:`parsed_columns`) go into one table, in file order, and the table's rowid
-    numbers the rows. Every later pass reads that table: the text typing and the checks are
-    cheap to repeat, parsing text timestamps is not (and writing every typed column and check
-    flag out cost more than it saved: see benchmarks/README.md). A polars scan of a CSV keeps
-    no table: writing it out costs more than parsing again (measured in benchmarks/)."""
-    columns = dict(dataset.frame.collect_schema())
-    parsed = apply(dataset.frame, timestamp_stages(columns, dataset.frame.implementation))
-    parsed.select(*columns, *parsed_columns(columns)).to_native().create("checked")
-    con = dataset.keep
-    con.execute(f"CREATE TEMP VIEW checked_rows AS SELECT *, rowid + 1 AS {ROW} FROM checked")
-    con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
-    dataset.frame = nw.from_native(con.table("checked_rows"))
-    dataset.stored = False  # stored now: a second validation reads the table
 
 
 def _row_problems(dataset: Dataset, failing: Any, checks: list[Check]) -> list[Problem]:
