@@ -15,7 +15,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass, replace
@@ -29,6 +28,7 @@ from . import paths
 from .context import ReportParams
 from .errors import InputError, ReportError
 from .files import write_text
+from .kernel import take as take_kernel
 from .load.windows import parse_window
 from .paths import resolve_input
 from .report_facts import facts
@@ -152,42 +152,39 @@ def _import_exporter() -> None:
 
 def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progress: bool) -> nbformat.NotebookNode:
     failed = out_dir / f"{stem}.failed.ipynb"
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp) / f"{stem}.ipynb"
+    kernel = take_kernel(os.getcwd())  # relative paths in the notebook mean what they mean to the caller
+    try:
+        scratch = kernel.folder / f"{stem}.ipynb"
         try:
             return pm.execute_notebook(
                 str(notebook),
                 str(scratch),
                 parameters=parameters,
                 progress_bar=progress,
-                cwd=os.getcwd(),  # relative paths in the notebook mean what they mean to the caller
-                kernel_name="python3",
-                kernel_manager_class=_ipc_kernel_manager(tmp),
+                kernel_name=kernel.manager.kernel_name,
+                km=kernel.manager,
             )
         except pm.PapermillExecutionError as exc:
             if exc.ename in ("InputError", "PolicyError"):  # the user's mistake: the message is enough
                 raise InputError(exc.evalue) from None
             if scratch.exists():
                 os.replace(scratch, failed)
-            _relay_kernel_log(tmp)
+            _relay(kernel.log)
             raise ReportError(
                 f"the report notebook failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}). "
                 f"The executed notebook, with the error, is in {failed}; no report was written."
             ) from None
         except Exception:  # the kernel died or could not start: what it said is the clue
-            _relay_kernel_log(tmp)
+            _relay(kernel.log)
             raise
+    finally:
+        kernel.stop()
 
 
-KERNEL_LOG = "kernel.log"
-
-
-def _relay_kernel_log(folder: str) -> None:
+def _relay(log: str) -> None:
     """The kernel's own log, on stderr, when a run failed (a run that worked keeps it quiet)."""
-    log = Path(folder) / KERNEL_LOG
-    text = log.read_text(encoding="utf-8", errors="replace").strip() if log.exists() else ""
-    if text:
-        print(f"senderscore: the report kernel's log:\n{text}", file=sys.stderr)
+    if log:
+        print(f"senderscore: the report kernel's log:\n{log}", file=sys.stderr)
 
 
 def _stable_ids(notebook: nbformat.NotebookNode) -> None:
@@ -213,28 +210,6 @@ def with_png(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 png = vl_convert.svg_to_png(svg, scale=1.5)
                 output["data"]["image/png"] = base64.b64encode(png).decode("ascii")
     return copy
-
-
-def _ipc_kernel_manager(folder: str) -> type:
-    """A kernel manager that talks to the kernel over Unix sockets in ``folder`` instead of TCP
-    ports: nothing listens on the network, and the kernel has no reason to print its "running
-    over TCP without encryption" warning into every scheduled run's log."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs: object) -> None:
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-            self.ip = str(Path(folder) / "kernel")
-
-        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
-            # The kernel's own stderr (not the cells' output: the notebook keeps that) goes to a
-            # log, relayed only when the run fails: ipykernel can print a traceback when its
-            # sockets close at shutdown (ipython/ipykernel#1518), noise in every scheduled run's mail.
-            with (Path(folder) / KERNEL_LOG).open("ab") as log:
-                await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": log})
-
-    return IPCKernelManager
 
 
 def export_html(notebook: nbformat.NotebookNode) -> str:

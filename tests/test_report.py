@@ -204,3 +204,68 @@ def test_the_kernels_own_stderr_is_kept_out_of_a_run_that_works(tmp_path, capfd)
     with pytest.raises(ReportError, match="boom"):
         _execute(loud, {}, tmp_path, "bad", progress=False)
     assert "kernel clue" in capfd.readouterr().err
+
+
+def test_a_report_runs_on_the_kernel_started_before_it_and_stops_it(tmp_path):
+    """``senderscore report`` starts its kernel before loading the rest (senderscore.entry); the
+    run takes that kernel, whose silent warm-up leaves no trace in the notebook, and kills it."""
+    from senderscore import kernel
+    from senderscore.report import _execute
+
+    path = tmp_path / "pid.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos.getpid()")]), path)
+    kernel.prestart()
+    early = kernel._early
+    assert early is not None and early.alive()
+    executed = _execute(path, {}, tmp_path, "pid", progress=False)
+    cell = executed.cells[0]
+    assert cell.outputs[0]["data"]["text/plain"] == str(early.manager.provisioner.pid)
+    assert cell.execution_count == 1  # the warm-up import ran silently
+    assert not early.alive() and not early.folder.exists() and kernel._early is None
+
+
+def test_a_kernel_started_in_another_folder_is_replaced(tmp_path, monkeypatch):
+    from senderscore import kernel
+
+    kernel.prestart()
+    early = kernel._early
+    monkeypatch.chdir(tmp_path)
+    taken = kernel.take(str(tmp_path))
+    try:
+        assert taken is not early and taken.cwd == str(tmp_path)
+        assert not early.alive() and not early.folder.exists()
+    finally:
+        taken.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "report"),
+    [
+        (["report", "in.csv"], True),
+        (["report", "in.csv", "--engine", "polars"], True),
+        (["report", "--help"], False),
+        (["score", "report.csv"], False),
+        ([], False),
+    ],
+)
+def test_the_command_starts_a_kernel_only_for_a_report(args, report):
+    from senderscore.entry import runs_a_report
+
+    assert runs_a_report(args) is report
+
+
+def test_a_report_that_stops_early_leaves_no_kernel(tmp_path):
+    """Bad input ends the command before the report runs: its early kernel goes with it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "senderscore", "report", tmp_path / "missing.csv"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "missing.csv" in done.stderr
+    assert not list(tmp_path.glob("senderscore-kernel-*"))
+    kernels = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout
+    assert kernels == ""
