@@ -139,17 +139,23 @@ def _text_stages(raw: nw.Expr, name: str, engine: object) -> Stages:
     if direct:
         stages.append({f"{name}_plain": t.str.contains(_PLAIN)})
 
-    def otherwise(test: nw.Expr) -> nw.Expr:  # DuckDB: the general rule reads only the other cells
-        return nw.when(col("plain")).then(nw.lit(False)).otherwise(test) if direct else test
+    def otherwise(stage: dict[str, nw.Expr]) -> dict[str, nw.Expr]:
+        """DuckDB: the general rule's columns computed on the other cells only (a CASE evaluates
+        its ELSE on the rows that reach it); a plain cell gets a null, which nothing reads."""
+        if not direct:
+            return stage
+        return {k: nw.when(col("plain")).then(nw.lit(None)).otherwise(v) for k, v in stage.items()}
 
     stages.append(
-        {
-            f"{name}_epoch": otherwise(t.str.contains(_EPOCH_MS)),
-            f"{name}_basic": otherwise(t.str.contains(r"^[0-9]{8}$")),
-            f"{name}_iso": otherwise(t.str.contains(_ISO)),
-        }
+        otherwise(
+            {
+                f"{name}_epoch": t.str.contains(_EPOCH_MS),
+                f"{name}_basic": t.str.contains(r"^[0-9]{8}$"),
+                f"{name}_iso": t.str.contains(_ISO),
+            }
+        )
     )
-    stages.append(_shape(t, col, name))
+    stages.append(otherwise(_shape(t, col, name)))
     basic, time, zone = col("basic"), col("time"), col("zone")
     dated = basic | col("iso")
     fraction = nw.concat_str(t.str.slice(20, 6).str.replace_all(r"[^0-9].*$", ""), nw.lit("000000")).str.slice(0, 6)
@@ -165,16 +171,15 @@ def _text_stages(raw: nw.Expr, name: str, engine: object) -> Stages:
         "off_h": _int(zone.str.slice(1, 2), col("offset")).fill_null(0),
         "off_m": _int(zone.str.slice(3, 2), col("offset")).fill_null(0),
         "epoch_ms": _int(nw.when(col("epoch")).then(t.str.replace_all(r"\.0+$", "")).otherwise(None), col("epoch")),
-        "blank": t == "",
     }
-    stages.append({f"{name}_{k}": v for k, v in parts.items()})
+    stages.append({**otherwise({f"{name}_{k}": v for k, v in parts.items()}), f"{name}_blank": t == ""})
     year, month, day = col("year"), col("month"), col("day")
     valid = (
         (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
         & (col("hour") <= 23) & (col("minute") <= 59) & (col("second") <= 59)
         & (col("off_h") <= 18) & (col("off_m") <= 59)
     )  # fmt: skip
-    stages.append({f"{name}_valid": dated & valid.fill_null(False)})
+    stages.append(otherwise({f"{name}_valid": dated & valid.fill_null(False)}))
     wall = _microseconds(year, month, day, *(col(k) for k in ("hour", "minute", "second", "micro")))
     shift = col("sign") * (col("off_h") * 3_600 + col("off_m") * 60) * US
     value = (
