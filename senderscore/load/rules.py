@@ -52,7 +52,10 @@ def _count(raw: nw.Expr, dtype: object, engine: object = None) -> tuple[nw.Expr,
         return nw.when(ok).then(raw.cast(nw.Int64)).otherwise(0).fill_null(0), ~ok.fill_null(False)
     text = strip(raw.cast(nw.String), engine).fill_null("")
     ok = (text == "") | text.str.contains(COUNT_PATTERN)
-    value = nw.when(ok & (text != "")).then(text.str.replace_all(r"\.0+$", "")).otherwise(None).cast(nw.Int64)
+    digits = text.str.replace_all(r"\.0+$", "")
+    if engine is nw.Implementation.DUCKDB:  # only a cell with a point needs the replace ("3.00")
+        digits = nw.when(text.str.contains(".", literal=True)).then(digits).otherwise(text)
+    value = nw.when(ok & (text != "")).then(digits).otherwise(None).cast(nw.Int64)
     return value.fill_null(0), ~ok
 
 
