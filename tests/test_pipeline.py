@@ -203,6 +203,58 @@ def test_duckdbs_cast_and_the_general_rule_read_each_cell_alike():
     assert {c[-6:] for c in plain} >= {":09+02", "9+0200", "-05:30", "9-0530"}  # every offset form
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_the_fast_route_reads_its_cells_as_the_general_rule_does(engine):
+    """Later passes parse a text timestamp column with the engine's own parser when the checking
+    pass found every cell blank or in the ``_FAST`` shape (``2026-03-31T14:05:09Z``, a fraction
+    allowed): the same value, awareness, blankness and readability as the general rule."""
+    import itertools
+
+    import narwhals as nw
+    import polars as pl
+
+    from senderscore.load.dates import _FAST, fast_cells, fast_stages, parse_stages
+    from senderscore.load.scan import duckdb_connection
+    from senderscore.load.validate import apply, collect
+
+    dates = ["2026-03-31", "2028-02-29", "2026-12-31", "1971-01-01", "2199-12-28"]
+    clocks = ["T14:05:09", "T00:00:00.5", "T23:59:59.123456", " 14:05:09"]
+    cells = ["".join(p) for p in itertools.product(dates, clocks, ["Z", "", "+02:00", "z"])] + ["", "  "]
+    fast = [c for c in cells if c.strip() == "" or re.match(_FAST, c)]
+    columns = [f"p_{c}" for c in ("value", "aware", "blank", "readable")]
+    implementation = getattr(nw.Implementation, engine.upper())
+
+    def frame(values):
+        table = pl.DataFrame({"x": values})
+        if engine == "polars":
+            return nw.from_native(table.lazy())
+        con = duckdb_connection()
+        con.register("cells", table.to_arrow())
+        return nw.from_native(con.table("cells"))
+
+    general = apply(frame(cells), parse_stages(nw.col("x"), nw.String, "p", implementation))
+    found = collect(general.select(nw.col("x"), fast_cells("p", implementation).alias("fast")))
+    assert sorted(found.loc[found["fast"], "x"]) == sorted(fast) and len(fast) < len(cells)
+    expected = collect(general.filter(fast_cells("p", implementation)).select(nw.col("x"), *map(nw.col, columns)))
+    quick = collect(apply(frame(fast), fast_stages(nw.col("x"), "p", implementation)).select("x", *columns))
+    pd.testing.assert_frame_equal(
+        quick.sort_values("x").reset_index(drop=True),
+        expected.sort_values("x").reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
+def test_later_passes_take_the_fast_route_only_where_every_cell_allows_it(tmp_path, engine):
+    path = write_csv(tmp_path / "in.csv", HEADER + GOOD)
+    opened = open_dataset(path, engine=engine)
+    columns = opened.rows.collect_schema().names()
+    assert "__ended_at_epoch" not in columns and "__enrolled_at_epoch" not in columns  # the fast route
+    mixed = write_csv(tmp_path / "mixed.csv", HEADER + GOOD + GOOD.replace("Z,", "+02:00,", 1).replace("1,", "2,", 1))
+    columns = open_dataset(mixed, engine=engine).rows.collect_schema().names()
+    assert "__enrolled_at_epoch" in columns and "__ended_at_epoch" not in columns  # general, fast
+
+
 @pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
 def test_twin_columns_are_refused_on_every_engine(tmp_path, engine):
     path = write_csv(tmp_path / "in.csv", HEADER.strip() + ",Enrolled by\n" + GOOD.strip() + ",u2\n")

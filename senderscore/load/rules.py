@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import narwhals as nw
 
 from .. import schema
-from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, parse_stages
+from .dates import RANGE_TEXT, RANGE_US, UNREADABLE, Stages, fast_cells, fast_stages, parse_stages
 from .text import strip
 from .zones import local_day, to_utc
 
@@ -80,13 +80,19 @@ class Span:
         return self.low, self.high
 
 
-def timestamp_stages(schema_: dict[str, object], engine: object = None) -> Stages:
+def timestamp_stages(schema_: dict[str, object], engine: object = None, plain: frozenset[str] = frozenset()) -> Stages:
     """The parse stages of every timestamp column present (before any zone is applied), as
-    ``engine`` (the frame's narwhals Implementation) computes them fastest."""
+    ``engine`` (the frame's narwhals Implementation) computes them fastest; a text column in
+    ``plain`` has only blank or ``_FAST`` cells (see :func:`cleaned`) and takes the fast route."""
     stages: Stages = []
     for column in schema.TIMESTAMP_COLUMNS:
         if column in schema_:
-            for level, stage in enumerate(parse_stages(nw.col(column), schema_[column], f"__{column}", engine)):
+            name = f"__{column}"
+            if column in plain:
+                parse = fast_stages(nw.col(column), name, engine)
+            else:
+                parse = parse_stages(nw.col(column), schema_[column], name, engine)
+            for level, stage in enumerate(parse):
                 if level == len(stages):
                     stages.append({})
                 stages[level].update(stage)
@@ -101,7 +107,7 @@ def typed_stages(
     ``plain`` names text columns whose every cell is known to be already in typed form (see
     :func:`cleaned`): their typed value is the cell itself, blanks as '', without the string work.
     """
-    stages = timestamp_stages(schema_, engine)
+    stages = timestamp_stages(schema_, engine, plain)
     last: dict[str, nw.Expr] = {}
     for column in schema.ID_COLUMNS + schema.TEXT_COLUMNS:
         if column in plain:
@@ -141,11 +147,18 @@ def typed_stages(
     return stages
 
 
-def cleaned(schema_: dict[str, object]) -> dict[str, nw.Expr]:
+def cleaned(schema_: dict[str, object], engine: object = None) -> dict[str, nw.Expr]:
     """Per checked text column (ids, enums) read as text: how many cells typing changes
-    (stripped, upper-cased). A column where none changes can skip that work in later passes."""
+    (stripped, upper-cased); per timestamp column read as text: how many cells are neither
+    blank nor in the shape the engine parses itself (:func:`fast_cells`). A column with none
+    skips that work in later passes (see :func:`typed_stages`)."""
     columns = [c for c in (*schema.ID_COLUMNS, *schema.ENUMS) if schema_.get(c) == nw.String]
-    return {c: (typed(c) != nw.col(c)).fill_null(False).cast(nw.Int64).sum() for c in columns}
+    counts = {c: (typed(c) != nw.col(c)).fill_null(False).cast(nw.Int64).sum() for c in columns}
+    for column in schema.TIMESTAMP_COLUMNS:
+        fast = fast_cells(f"__{column}", engine) if schema_.get(column) == nw.String else None
+        if fast is not None:
+            counts[column] = (~fast).fill_null(True).cast(nw.Int64).sum()
+    return counts
 
 
 def in_range(column: str) -> nw.Expr:

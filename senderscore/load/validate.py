@@ -168,7 +168,7 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
     flags = [f"__check_{i}" for i in range(len(checks))]
     aggregates = [nw.len().alias("rows")]
     aggregates += [nw.col(f).cast(nw.Int64).sum().alias(f) for f in flags]
-    changed = cleaned(dict(dataset.frame.collect_schema()))
+    changed = cleaned(dict(dataset.frame.collect_schema()), dataset.frame.implementation)
     aggregates += [count.alias(f"__changed_{c}") for c, count in changed.items()]
     if "ended_at" not in dataset.mapping.values():
         aggregates.append(typed("state").is_in(list(schema.ENDED_STATES)).cast(nw.Int64).sum().alias("ended"))
