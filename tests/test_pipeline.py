@@ -206,21 +206,23 @@ def test_duckdbs_cast_and_the_general_rule_read_each_cell_alike():
 @pytest.mark.parametrize("engine", ["duckdb", "polars"])
 def test_the_fast_route_reads_its_cells_as_the_general_rule_does(engine):
     """Later passes parse a text timestamp column with the engine's own parser when the checking
-    pass found every cell blank or in the ``_FAST`` shape (``2026-03-31T14:05:09Z``, a fraction
-    allowed): the same value, awareness, blankness and readability as the general rule."""
+    pass found every cell blank or in a shape it reads (polars: ``_FAST``, ``2026-03-31T14:05:09Z``
+    with a fraction allowed; DuckDB: ``_PLAIN``, any offset form or none): the same value,
+    awareness, blankness and readability as the general rule."""
     import itertools
 
     import narwhals as nw
     import polars as pl
 
-    from senderscore.load.dates import _FAST, fast_cells, fast_stages, parse_stages
+    from senderscore.load.dates import _FAST, _PLAIN, fast_cells, fast_stages, parse_stages
     from senderscore.load.scan import duckdb_connection
     from senderscore.load.validate import apply, collect
 
     dates = ["2026-03-31", "2028-02-29", "2026-12-31", "1971-01-01", "2199-12-28"]
     clocks = ["T14:05:09", "T00:00:00.5", "T23:59:59.123456", " 14:05:09"]
-    cells = ["".join(p) for p in itertools.product(dates, clocks, ["Z", "", "+02:00", "z"])] + ["", "  "]
-    fast = [c for c in cells if c.strip() == "" or re.match(_FAST, c)]
+    zones = ["Z", "", "+02:00", "-0530", "+00", "z", "+19:00"]
+    cells = ["".join(p) for p in itertools.product(dates, clocks, zones)] + ["", "  ", "20260331"]
+    fast = [c for c in cells if c.strip() == "" or re.match(_FAST if engine == "polars" else _PLAIN, c)]
     columns = [f"p_{c}" for c in ("value", "aware", "blank", "readable")]
     implementation = getattr(nw.Implementation, engine.upper())
 
@@ -250,7 +252,8 @@ def test_later_passes_take_the_fast_route_only_where_every_cell_allows_it(tmp_pa
     opened = open_dataset(path, engine=engine)
     columns = opened.rows.collect_schema().names()
     assert "__ended_at_epoch" not in columns and "__enrolled_at_epoch" not in columns  # the fast route
-    mixed = write_csv(tmp_path / "mixed.csv", HEADER + GOOD + GOOD.replace("Z,", "+02:00,", 1).replace("1,", "2,", 1))
+    second = GOOD.replace("09:00:00Z,", "09:00Z,", 1).replace("1,", "2,", 1)  # a clock without seconds
+    mixed = write_csv(tmp_path / "mixed.csv", HEADER + GOOD + second)
     columns = open_dataset(mixed, engine=engine).rows.collect_schema().names()
     assert "__enrolled_at_epoch" in columns and "__ended_at_epoch" not in columns  # general, fast
 

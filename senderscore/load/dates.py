@@ -204,30 +204,38 @@ def _text_stages(raw: nw.Expr, name: str, engine: object) -> Stages:
 
 def fast_cells(name: str, engine: object) -> nw.Expr | None:
     """Per cell of a text column parsed by :func:`parse_stages` (as ``{name}_...``): whether it
-    is blank or in the ``_FAST`` shape; ``None`` on engines without a fast route (Spark)."""
-    t = nw.col(f"{name}_t")
-    if engine is nw.Implementation.DUCKDB:  # _FAST is _PLAIN with a T and a Z
-        shape = nw.col(f"{name}_plain") & (t.str.slice(10, 1) == "T") & (t.str.tail(1) == "Z")
+    is blank or in the shape the engine parses itself (DuckDB: ``_PLAIN``, polars: ``_FAST``);
+    ``None`` on engines without a fast route (Spark)."""
+    if engine is nw.Implementation.DUCKDB:
+        shape = nw.col(f"{name}_plain")
     elif engine is nw.Implementation.POLARS:
-        shape = t.str.contains(_FAST)
+        shape = nw.col(f"{name}_t").str.contains(_FAST)
     else:
         return None
     return nw.col(f"{name}_blank") | shape
 
 
 def fast_stages(raw: nw.Expr, name: str, engine: object) -> Stages:
-    """:func:`parse_stages` for a text column whose every cell is blank or in the ``_FAST`` shape
-    (:func:`fast_cells`, counted by the checking pass): the engine's own parser, the same
-    columns and values, none of the general rule's work. Tests compare the two routes."""
+    """:func:`parse_stages` for a text column whose every cell is blank or in the shape the
+    engine parses itself (:func:`fast_cells`, counted by the checking pass): the engine's own
+    parser, the same columns and values, none of the general rule's work. Tests compare the
+    two routes."""
     t = nw.col(f"{name}_t")
     blank = t == ""
     cell = nw.when(blank).then(nw.lit(None)).otherwise(t)
     if engine is nw.Implementation.DUCKDB:
-        value = epoch_us(cell.cast(nw.Datetime("us", "UTC")), engine)
+        value, aware = epoch_us(cell.cast(nw.Datetime("us", "UTC")), engine), _offset(t)
     else:
-        value = cell.str.to_datetime(FAST_FORMAT).dt.timestamp("us")
-    parsed = {f"{name}_blank": blank, f"{name}_value": value, f"{name}_aware": ~blank, f"{name}_readable": ~blank}
+        value, aware = cell.str.to_datetime(FAST_FORMAT).dt.timestamp("us"), ~blank
+    parsed = {f"{name}_blank": blank, f"{name}_value": value, f"{name}_aware": aware, f"{name}_readable": ~blank}
     return [{f"{name}_t": strip(raw.cast(nw.String), engine).fill_null("")}, parsed]
+
+
+def _offset(t: nw.Expr) -> nw.Expr:
+    """Whether a ``_PLAIN`` cell ends with an offset: ``Z``, or a sign 6, 5 or 3 characters from
+    the end (``+hh:mm``, ``+hhmm``, ``+hh``; its clock's digits, colons and point are never signs)."""
+    signs = [t.str.tail(n).str.slice(0, 1).is_in(["+", "-"]) for n in (6, 5, 3)]
+    return (t.str.tail(1) == "Z") | signs[0] | signs[1] | signs[2]
 
 
 def _plain_cells(t: nw.Expr, plain: nw.Expr, general: dict[str, nw.Expr]) -> dict[str, nw.Expr]:
@@ -239,12 +247,10 @@ def _plain_cells(t: nw.Expr, plain: nw.Expr, general: dict[str, nw.Expr]) -> dic
     """
     value, aware, readable = general.values()
     cast = epoch_us(t.cast(nw.Datetime("us", "UTC")), nw.Implementation.DUCKDB)
-    sign = [t.str.tail(n).str.slice(0, 1).is_in(["+", "-"]) for n in (6, 5, 3)]  # +hh:mm, +hhmm, +hh
-    offset = (t.str.tail(1) == "Z") | sign[0] | sign[1] | sign[2]
     names = list(general)
     return {
         names[0]: nw.when(plain).then(cast).otherwise(value),
-        names[1]: nw.when(plain).then(offset).otherwise(aware),
+        names[1]: nw.when(plain).then(_offset(t)).otherwise(aware),
         names[2]: plain | readable,
     }
 
