@@ -12,20 +12,18 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    if not runs_a_report(args):
-        from .cli import main as run
+    report = runs_a_report(sys.argv[1:] if argv is None else argv)
+    if report:
+        from . import kernel
 
-        return run(argv)
-    from . import kernel
-
-    kernel.prestart()
+        kernel.prestart()
     try:
         from .cli import main as run
 
         return run(argv)
     finally:
-        kernel.discard()  # not taken: the command stopped before its report ran
+        if report:
+            kernel.discard()  # not taken: the command stopped before its report ran
 
 
 def runs_a_report(args: list[str]) -> bool:

@@ -83,7 +83,8 @@ class Span:
 def timestamp_stages(schema_: dict[str, object], engine: object = None, plain: frozenset[str] = frozenset()) -> Stages:
     """The parse stages of every timestamp column present (before any zone is applied), as
     ``engine`` (the frame's narwhals Implementation) computes them fastest; a text column in
-    ``plain`` has only blank or ``_FAST`` cells (see :func:`cleaned`) and takes the fast route."""
+    ``plain`` has only blank cells or cells the engine parses itself (see :func:`cleaned`) and
+    takes that fast route (:func:`senderscore.load.dates.fast_stages`)."""
     stages: Stages = []
     for column in schema.TIMESTAMP_COLUMNS:
         if column in schema_:
@@ -105,7 +106,8 @@ def typed_stages(
     """Raw canonical columns -> typed ``__t_<column>`` columns and ``__bad_<column>`` flags.
 
     ``plain`` names text columns whose every cell is known to be already in typed form (see
-    :func:`cleaned`): their typed value is the cell itself, blanks as '', without the string work.
+    :func:`cleaned`): their typed value is the cell itself, blanks as '', without the string work;
+    and timestamp columns the engine parses itself (see :func:`timestamp_stages`).
     """
     stages = timestamp_stages(schema_, engine, plain)
     last: dict[str, nw.Expr] = {}
