@@ -23,9 +23,10 @@ PY = sys.executable
 
 BOTH_TABLES = """
 import sys
-from senderscore import cube_of, open_dataset, sender_scores
+from senderscore import cube_of, cube_riders, open_dataset, sender_scores
 path, engine = sys.argv[1], sys.argv[2]
-cube = cube_of(open_dataset(path, engine=engine))  # one switch: every engine runs the same checks and query
+# One switch: every engine runs the same checks and query (the cube's in the checks' scan where it can).
+cube = cube_of(open_dataset(path, engine=engine, riders=cube_riders()))
 sender_scores(cube, by="user"); sender_scores(cube, by="user-sequence")
 """
 

@@ -14,7 +14,7 @@ from . import _imports  # noqa: F401  (first: keeps a slow optional import out, 
 __version__ = "0.1.0"
 
 _HOMES = {
-    "cube": ("Cube", "build_cube", "cube_of"),
+    "cube": ("Cube", "build_cube", "cube_of", "cube_riders"),
     "errors": ("InputError", "PolicyError", "SenderScoreError"),
     "load": ("LoadReport", "load_enrollments", "open_dataset"),
     "policy": ("DEFAULT_POLICY", "Policy"),
@@ -32,6 +32,7 @@ __all__ = [  # the names of _HOMES, spelled out for tools that read them without
     "SenderScoreError",
     "build_cube",
     "cube_of",
+    "cube_riders",
     "generate_sample",
     "load_enrollments",
     "open_dataset",
@@ -59,7 +60,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .cube import Cube, build_cube, cube_of
+    from .cube import Cube, build_cube, cube_of, cube_riders
     from .errors import InputError, PolicyError, SenderScoreError
     from .load import LoadReport, load_enrollments, open_dataset
     from .policy import DEFAULT_POLICY, Policy

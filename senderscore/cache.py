@@ -102,6 +102,14 @@ def remembered(
     return report, cube, False
 
 
+def holds(path: Path, *, zone: str, date_field: str, engine: str, encoding: str = "utf-8") -> bool:
+    """Whether :func:`remembered` would answer from the cache (an entry for ``path`` as it is now)."""
+    if not path.is_file():
+        return False
+    key = Key.of(path, zone=zone, date_field=date_field, engine=engine, encoding=encoding)
+    return (cache_dir() / key.name / "entry.json").is_file()
+
+
 def load(key: Key) -> tuple[LoadReport, Cube] | None:
     """The cached report and cube for ``key``, or None."""
     folder = cache_dir() / key.name

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from . import alerts, cache
 from .cli_parser import build_parser
-from .cube import Cube, cube_of, window_cube
+from .cube import Cube, cube_of, cube_riders, window_cube, window_riders
 from .errors import InputError, ReportError
 from .extras import require
 from .files import STDOUT, check_target, free_name, write_text
-from .load import LoadReport, Opened, load_enrollments, open_dataset, pick_engine
+from .load import LoadReport, Opened, Rider, load_enrollments, open_dataset, pick_engine
 from .load.windows import parse_date, parse_window, relative_window
 from .output import plural, to_csv, to_json, to_terminal
 from .policy import Policy, load_policy
@@ -117,8 +117,9 @@ def _stale(args: argparse.Namespace, why: str) -> int:
     return alerts.STALE_EXIT if args.fail_on_stale else 0
 
 
-def _open(args: argparse.Namespace, policy: object) -> Opened:
-    """Check the outputs, then read and check the input on its engine; write the rejects."""
+def _open(args: argparse.Namespace, policy: object, riders: tuple[Rider, ...] = ()) -> Opened:
+    """Check the outputs, then read and check the input on its engine (``riders`` along, see
+    :func:`senderscore.load.open_dataset`); write the rejects."""
     _check_outputs(args)
     args.stage(f"reading and checking {args.input.name} (engine {args.engine})")
     opened = open_dataset(
@@ -128,6 +129,7 @@ def _open(args: argparse.Namespace, policy: object) -> Opened:
         policy=policy,
         encoding=args.encoding,
         verbose=args.verbose,
+        riders=riders,
     )
     _write_rejects(opened.report, args)
     args.stage(f"{opened.report.rows_read:,} rows checked on {opened.report.engine}; grouping")
@@ -171,14 +173,13 @@ def _scored_cube(args: argparse.Namespace, policy: Policy, window: tuple) -> tup
     """The load report, a cube and the data's last day: from the cache when it holds the file;
     else read, and the daily cube kept for next time; with --no-cache, one narrow pass."""
     if args.no_cache or not args.input.is_file():  # one table over one window: a narrow pass, the same table
-        opened = _open(args, policy)
-        cube, latest = window_cube(
-            opened, date_field=args.date_field, start=window[0], end=window[1], sequence_names=args.by != "user"
-        )
+        narrow = dict(date_field=args.date_field, start=window[0], end=window[1], sequence_names=args.by != "user")
+        opened = _open(args, policy, window_riders(**narrow))
+        cube, latest = window_cube(opened, **narrow)
         return opened.report, cube, latest
 
     def build() -> tuple[LoadReport, Cube]:
-        opened = _open(args, policy)
+        opened = _open(args, policy, cube_riders(args.date_field))
         return opened.report, cube_of(opened, date_field=args.date_field)
 
     engine = pick_engine(args.input, args.engine)
@@ -287,7 +288,7 @@ def _evidence(args: argparse.Namespace):
 
     policy = load_policy(args.policy)
     window = parse_window(args.start, args.end)  # before loading: a typo fails fast
-    opened = _open(args, policy)
+    opened = _open(args, policy, cube_riders(args.date_field))
     users = [u.strip() for u in args.users.split(",") if u.strip()]
     cube = select_users(cube_of(opened, date_field=args.date_field), users)
     args.stage("gathering the evidence (contacts, domains, re-enrollments)")

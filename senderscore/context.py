@@ -14,11 +14,11 @@ import pandas as pd
 
 from . import cache
 from .alerts import check_band, stale
-from .cube import Cube, cube_of, select_users
+from .cube import Cube, cube_of, cube_riders, select_users
 from .errors import InputError
 from .evidence import domain_table, gather, recommend, suppression_list
 from .files import write_text
-from .load import LoadReport, Opened, open_dataset
+from .load import LoadReport, Opened, Rider, open_dataset, pick_engine
 from .load.windows import parse_window
 from .output import to_csv
 from .paths import resolve_input
@@ -64,6 +64,14 @@ class ReportContext:
         if self.start is None:
             return "no ended enrollments"
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def _riders(path: Path, p: ReportParams, policy: Policy) -> tuple[Rider, ...]:
+    """The daily cube's queries for the checking pass to take along, unless the cache holds the cube."""
+    engine = pick_engine(path, p.engine)
+    if cache.holds(path, zone=policy.timezone, date_field=p.date_field, engine=engine):
+        return ()
+    return cube_riders(p.date_field)
 
 
 def _daily_cube(path: Path, opened: Opened, date_field: str, policy: Policy) -> Cube:
@@ -122,7 +130,9 @@ def prepare_report(input_path: str | Path | ReportParams = "", **options: object
     start, end = parse_window(p.start_date, p.end_date)
     policy = load_policy(p.policy_path or None)
     path = resolve_input(p.input_path)
-    opened = open_dataset(path, engine=p.engine, policy=policy, on_bad_rows=p.on_bad_rows)
+    opened = open_dataset(
+        path, engine=p.engine, policy=policy, on_bad_rows=p.on_bad_rows, riders=_riders(path, p, policy)
+    )
     load = opened.report
     if load.rows_rejected and p.rejects_path:  # a scheduled run goes on; the skipped rows are kept here
         write_text(Path(p.rejects_path), to_csv(load.rejects), inputs=[path], what="rejects file")

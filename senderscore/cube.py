@@ -15,9 +15,10 @@ import pandas as pd
 
 from . import schema
 from .errors import InputError
-from .load import Opened
+from .load import Opened, Rider
+from .load.passes import collect
 from .load.rules import TYPED, text_cells, typed
-from .load.validate import collect, typed_rows
+from .load.validate import typed_rows
 from .load.windows import parse_window
 from .load.zones import EPOCH_DAY, day_number
 from .policy import Policy, load_policy
@@ -26,6 +27,8 @@ DateField = Literal["ended_at", "enrolled_at"]
 KEYS = ["user_id", "sequence_id", "day"]
 COUNTS = ("ended", "bounced", "replied", "account_replied", "unsubscribed")
 ENGAGEMENT = ("open_count", "click_count", "meeting_count")
+USER_NAMES = ("user_name", "user_email", "team")
+SEQUENCE_NAMES = ("sequence_name",)
 
 
 @dataclass(frozen=True)
@@ -161,9 +164,24 @@ def build_cube(
 
 
 def cube_of(opened: Opened, *, date_field: DateField = "ended_at") -> Cube:
-    """The cube of a checked dataset, built on its engine (see :func:`senderscore.load.open_dataset`)."""
+    """The cube of a checked dataset, built on its engine (see :func:`senderscore.load.open_dataset`):
+    from the checking pass's own scan where :func:`cube_riders` rode along it."""
     _check_field(date_field)
-    return cube_query(opened.rows, date_field=date_field, timezone=opened.zone)
+    return cube_query(opened.rows, date_field=date_field, timezone=opened.zone, ridden=opened.ridden)
+
+
+def cube_riders(date_field: DateField = "ended_at") -> tuple[Rider, ...]:
+    """The queries :func:`cube_of` runs, for :func:`senderscore.load.open_dataset` to take
+    along the checking pass (one scan of the file instead of four, where the engine shares it)."""
+    _check_field(date_field)
+    counts = Rider(f"cube:{date_field}", lambda rows: _counts_query(rows, date_field))
+    return counts, *_name_riders(sequence_names=True)
+
+
+def _name_riders(*, sequence_names: bool) -> tuple[Rider, ...]:
+    users = Rider("names:user_id", lambda rows: _names_query(rows, "user_id", USER_NAMES))
+    sequences = Rider("names:sequence_id", lambda rows: _names_query(rows, "sequence_id", SEQUENCE_NAMES))
+    return (users, sequences) if sequence_names else (users,)
 
 
 def _check_field(date_field: str) -> None:
@@ -171,8 +189,18 @@ def _check_field(date_field: str) -> None:
         raise InputError(f"date_field {date_field!r}: expected 'ended_at' or 'enrolled_at'.")
 
 
-def cube_query(rows: Any, *, date_field: str, timezone: str) -> Cube:
-    """Group typed rows (any engine) into the :class:`Cube`: counts, user and sequence names."""
+def cube_query(rows: Any, *, date_field: str, timezone: str, ridden: dict[str, pd.DataFrame] | None = None) -> Cube:
+    """Group typed rows (any engine) into the :class:`Cube`: counts, user and sequence names;
+    a query whose result is in ``ridden`` (see :func:`cube_riders`) is not run again."""
+    ridden = ridden or {}
+    counts = ridden.get(f"cube:{date_field}")
+    if counts is None:
+        counts = collect(_counts_query(rows, date_field))
+    return _cube(rows, _finish(counts), date_field, timezone, ridden=ridden)
+
+
+def _counts_query(rows: Any, date_field: str) -> Any:
+    """The cube's counts: ended rows grouped by user, sequence and day, each count summed."""
     ended = rows.filter(flag_exprs()["ended"])
     sums = _sums(ended, nw.lit(True))
     selected = ended.select(
@@ -181,9 +209,7 @@ def cube_query(rows: Any, *, date_field: str, timezone: str) -> Cube:
         _day(rows, date_field).alias("day"),
         **sums,
     )
-    grouped = selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in sums])
-    counts = _finish(collect(grouped), [c for c in sums if c in ENGAGEMENT])
-    return _cube(rows, counts, date_field, timezone)
+    return selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in sums])
 
 
 def window_cube(
@@ -201,10 +227,39 @@ def window_cube(
     the last of them), so that :func:`senderscore.sender_scores` over the same window gives the
     same table as from :func:`cube_of`; and the last day with ended enrollments in the whole
     data (how fresh the data is), or ``None``. ``sequence_names=False`` skips the pass that
-    looks up sequence names (a per-user table shows none).
+    looks up sequence names (a per-user table shows none). Where :func:`window_riders` rode
+    along the checking pass, no query runs again.
     """
     _check_field(date_field)
-    rows = opened.rows.filter(flag_exprs()["ended"])
+    key = _window_key(date_field, start, end)
+    table = opened.ridden.get(key)
+    if table is None:
+        table = collect(_window_query(opened.rows, date_field, start, end))
+    newest = table["__last"].max()
+    table = table[table["ended"] > 0].drop(columns="__last").reset_index(drop=True)
+    latest = None if pd.isna(newest) else pd.Timestamp(EPOCH_DAY) + pd.Timedelta(days=int(newest))
+    counts, ridden = _finish(table), opened.ridden
+    return _cube(opened.rows, counts, date_field, opened.zone, sequence_names=sequence_names, ridden=ridden), latest
+
+
+def window_riders(
+    *, date_field: DateField = "ended_at", start: object = None, end: object = None, sequence_names: bool = True
+) -> tuple[Rider, ...]:
+    """The queries :func:`window_cube` runs with the same arguments, to ride along the checking pass."""
+    _check_field(date_field)
+    window = Rider(_window_key(date_field, start, end), lambda rows: _window_query(rows, date_field, start, end))
+    return window, *_name_riders(sequence_names=sequence_names)
+
+
+def _window_key(date_field: str, start: object, end: object) -> str:
+    first, last = parse_window(start, end)
+    return f"window:{date_field}:{first}:{last}"
+
+
+def _window_query(rows: Any, date_field: str, start: object, end: object) -> Any:
+    """Ended rows grouped by user and sequence: each count summed over the window's days, the
+    window's last day with any (``day``) and the data's (``__last``)."""
+    rows = rows.filter(flag_exprs()["ended"])
     day = _day(rows, date_field)
     first, last = parse_window(start, end)
     inside = nw.lit(True)
@@ -213,7 +268,7 @@ def window_cube(
     if last is not None:
         inside = inside & (day <= day_number(last))
     sums = _sums(rows, inside.fill_null(False))
-    grouped = (
+    return (
         rows.select(
             typed("user_id").alias("user_id"),
             typed("sequence_id").alias("sequence_id"),
@@ -224,12 +279,6 @@ def window_cube(
         .group_by(["user_id", "sequence_id"])
         .agg(nw.col("day").max(), nw.col("__last").max(), *[nw.col(c).sum() for c in sums])
     )
-    table = collect(grouped)
-    newest = table["__last"].max()
-    table = table[table["ended"] > 0].drop(columns="__last").reset_index(drop=True)
-    counts = _finish(table, [c for c in sums if c in ENGAGEMENT])
-    latest = None if pd.isna(newest) else pd.Timestamp(EPOCH_DAY) + pd.Timedelta(days=int(newest))
-    return _cube(opened.rows, counts, date_field, opened.zone, sequence_names=sequence_names), latest
 
 
 def _day(rows: Any, date_field: str) -> nw.Expr:
@@ -251,16 +300,25 @@ def _sums(rows: Any, counted: nw.Expr) -> dict[str, nw.Expr]:
     return sums
 
 
-def _cube(rows: Any, counts: pd.DataFrame, date_field: str, timezone: str, *, sequence_names: bool = True) -> Cube:
-    users = _names(rows, "user_id", ("user_name", "user_email", "team"))
+def _cube(
+    rows: Any,
+    counts: pd.DataFrame,
+    date_field: str,
+    timezone: str,
+    *,
+    sequence_names: bool = True,
+    ridden: dict[str, pd.DataFrame],
+) -> Cube:
+    users = _names(rows, "user_id", USER_NAMES, ridden)
     if sequence_names:
-        sequences = _names(rows, "sequence_id", ("sequence_name",))
+        sequences = _names(rows, "sequence_id", SEQUENCE_NAMES, ridden)
     else:  # no pass: the ids the counts hold
         sequences = pd.DataFrame({"sequence_id": sorted(counts["sequence_id"].unique())}, dtype=str)
     return Cube(counts, users, sequences, date_field, timezone)
 
 
-def _finish(counts: pd.DataFrame, engagement: list[str]) -> pd.DataFrame:
+def _finish(counts: pd.DataFrame) -> pd.DataFrame:
+    engagement = [c for c in ENGAGEMENT if c in counts]
     for column in (*COUNTS, *engagement):
         counts[column] = counts[column].astype("int64")
     for column in ("user_id", "sequence_id"):
@@ -270,14 +328,20 @@ def _finish(counts: pd.DataFrame, engagement: list[str]) -> pd.DataFrame:
     return counts.sort_values(KEYS, kind="stable").reset_index(drop=True)[[*KEYS, *COUNTS, *engagement]]
 
 
-def _names(rows: Any, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
+def _names(rows: Any, key: str, columns: tuple[str, ...], ridden: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One value of each name column per id: the greatest non-blank one (any engine picks the same)."""
+    table = ridden.get(f"names:{key}")
+    if table is None:
+        table = collect(_names_query(rows, key, columns))
+    present = [c for c in columns if c in table]
+    return table.sort_values(key, kind="stable").reset_index(drop=True)[[key, *present]].astype(str)
+
+
+def _names_query(rows: Any, key: str, columns: tuple[str, ...]) -> Any:
     schema_ = rows.collect_schema()
     present = [c for c in columns if TYPED + c in schema_]
     # Distinct (id, names as read) first: the typing then runs on a few rows per id, not on all.
     distinct = rows.group_by(typed(key).alias(key), *present).agg(nw.len().alias("__n"))
     cells = {c: text_cells(c, schema_[c], rows.implementation) for c in present}
     distinct = distinct.with_columns(**cells) if cells else distinct
-    query = distinct.group_by(key).agg(*[nw.col(c).max() for c in present])
-    table = collect(query)
-    return table.sort_values(key, kind="stable").reset_index(drop=True)[[key, *present]].astype(str)
+    return distinct.group_by(key).agg(*[nw.col(c).max() for c in present])

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import cache
-from .cube import Cube, coarsen, cube_of, select_users
+from .cube import Cube, coarsen, cube_of, cube_riders, select_users
 from .evidence import findings_frame, gather, recommend, suppression_list
 from .evidence_sections import REASONS, cleanup_counts
-from .load import LoadReport, Opened, open_dataset, pick_engine
+from .load import LoadReport, Opened, Rider, open_dataset, pick_engine
 from .paths import resolve_input
 from .policy import load_policy
 from .scores import sender_scores
@@ -138,7 +138,8 @@ class Explorer:
         """The daily cube, from the cache of checked exports when it holds the file (no row read)."""
 
         def build() -> tuple[LoadReport, Cube]:
-            return self.opened.report, cube_of(self.opened, date_field=date_field)
+            opened = self._open(cube_riders(date_field))
+            return opened.report, cube_of(opened, date_field=date_field)
 
         engine = pick_engine(self._path, self.engine)
         report, cube, _ = cache.remembered(
@@ -151,8 +152,12 @@ class Explorer:
     def opened(self) -> Opened:
         """The checked rows on their engine, opened on first use: refreshes read the cube, only
         findings and the clean-up list read rows."""
+        return self._open()
+
+    def _open(self, riders: tuple[Rider, ...] = ()) -> Opened:
+        """:attr:`opened`, with ``riders`` in its checking pass when this opens it."""
         if self._opened is None:
-            self._opened = open_dataset(self._path, engine=self.engine, policy=self.policy)
+            self._opened = open_dataset(self._path, engine=self.engine, policy=self.policy, riders=riders)
             self.load = self._opened.report
         return self._opened
 

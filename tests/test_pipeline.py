@@ -11,7 +11,16 @@ from conftest import GOOD, HEADER, SAMPLE, bounced, frame, replied, rows, write_
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from senderscore import InputError, Policy, build_cube, cube_of, load_enrollments, open_dataset, sender_scores
+from senderscore import (
+    InputError,
+    Policy,
+    build_cube,
+    cube_of,
+    cube_riders,
+    load_enrollments,
+    open_dataset,
+    sender_scores,
+)
 
 FILE_ENGINES = [("pandas", "csv"), ("duckdb", "csv"), ("polars", "csv"), ("pandas", "parquet"), ("duckdb", "parquet"),
                 ("polars", "parquet")]  # fmt: skip
@@ -19,7 +28,8 @@ FILE_ENGINES = [("pandas", "csv"), ("duckdb", "csv"), ("polars", "csv"), ("panda
 
 def outcome(path, engine, zone="UTC"):
     """Everything a user sees of one load, in a form comparable across engines."""
-    opened = open_dataset(path, engine=engine, on_bad_rows="skip", policy=Policy(timezone=zone))
+    # The cube's queries ride along the checks (DuckDB answers them from that scan on a clean file).
+    opened = open_dataset(path, engine=engine, on_bad_rows="skip", policy=Policy(timezone=zone), riders=cube_riders())
     report = opened.report
     rejects = sorted(zip(report.rejects["enrollment_id"].astype(str), report.rejects["reason"]))
     cube = cube_of(opened)
@@ -462,7 +472,7 @@ def test_polars_runs_within_our_bounds_and_leaves_the_environment_as_it_was(monk
     import narwhals as nw
     import polars as pl
 
-    from senderscore.load.validate import POLARS_BOUNDS, collect
+    from senderscore.load.passes import POLARS_BOUNDS, collect
 
     monkeypatch.delenv("POLARS_IDEAL_MORSEL_SIZE", raising=False)
     monkeypatch.setenv("POLARS_ROW_GROUP_PREFETCH_SIZE", "4")  # the user's own setting

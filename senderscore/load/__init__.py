@@ -7,6 +7,7 @@ clean rows to pandas; :func:`senderscore.cube.cube_of` builds the cube where the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -17,14 +18,16 @@ import pandas as pd
 from .. import schema
 from ..errors import InputError, Problem, problems_message
 from ..policy import Policy, check_timezone, load_policy
+from .passes import Rider, collect
 from .rules import TYPED
 from .scan import ENGINES, ROW, open_source, pick_engine
-from .validate import Validated, collect, validate
+from .validate import Validated, validate
 
 __all__ = [
     "ENGINES",
     "LoadReport",
     "Loaded",
+    "Rider",
     "load_enrollments",
     "open_dataset",
     "pick_engine",
@@ -80,6 +83,11 @@ class Opened:
     def zone(self) -> str:
         return self.validated.span.zone
 
+    @property
+    def ridden(self) -> dict[str, pd.DataFrame]:
+        """The results of the riders that ran in the checking pass (see :func:`open_dataset`)."""
+        return self.validated.ridden
+
 
 def open_dataset(
     source: str | Path | Any,
@@ -91,12 +99,16 @@ def open_dataset(
     encoding: str = "utf-8",
     threshold: int | None = None,
     verbose: bool = False,
+    riders: Sequence[Rider] = (),
 ) -> Opened:
     """Read ``source`` on ``engine`` and check every row there (see :func:`load_enrollments`).
 
     ``engine``: ``pandas`` reads in Python (exact line numbers) and checks in an in-memory
     polars frame; ``duckdb`` and ``polars`` scan the file out of core; ``auto`` picks by size
     (:func:`pick_engine`). polars and Spark DataFrames are checked where they are.
+    ``riders`` are queries over the typed rows (the daily cube, the names) that the engine may
+    answer from the checking pass's own scan (:mod:`.passes`); ``Opened.ridden`` holds those
+    it answered, the others are for the caller to run on ``Opened.rows``.
     """
     if on_bad_rows not in ("error", "skip"):
         raise InputError(f"on_bad_rows {on_bad_rows!r}: expected 'error' or 'skip'.")
@@ -107,7 +119,7 @@ def open_dataset(
         raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}.")
     dataset = open_source(source, engine=engine, encoding=encoding)
     try:
-        checked = validate(dataset, zone, on_bad_rows)
+        checked = validate(dataset, zone, on_bad_rows, riders)
     except nw.exceptions.NarwhalsError as exc:  # the engine's reader gave up on the file itself
         raise InputError(
             f"{dataset.source}: the {dataset.engine} engine cannot read it ({str(exc).splitlines()[0]}). "

@@ -8,9 +8,7 @@ repeated ids pays a second pass, which lists those rows.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +18,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError, Problem
+from .passes import Rider, collect, collect_together, shares_scans
 from .rules import TYPED, Check, Span, checks_for, cleaned, timestamp_stages, typed, typed_stages
 from .scan import ROW, Dataset
 from .zones import transitions
@@ -37,6 +36,7 @@ class Validated:
     problems: list[Problem] = field(default_factory=list)
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
     counts: dict[str, int] = field(default_factory=dict)  # problems by reason
+    ridden: dict[str, pd.DataFrame] = field(default_factory=dict)  # riders' results, on a clean pass
 
     @property
     def rows_rejected(self) -> int:
@@ -45,39 +45,6 @@ class Validated:
     @property
     def rows_used(self) -> int:
         return self.rows_read - self.rows_rejected - self.collapsed
-
-
-POLARS_BOUNDS = {"POLARS_IDEAL_MORSEL_SIZE": "25000", "POLARS_ROW_GROUP_PREFETCH_SIZE": "1"}
-"""How polars' streaming engine runs our scans, unless the environment says otherwise: batches
-of 25,000 rows (our checks make each row wide) and one Parquet row group decoded ahead (a
-row group is often a million rows). Peak memory at 10M rows falls by about a third for a few
-per cent of time: see benchmarks/README.md."""
-
-
-@contextmanager
-def _polars_bounds() -> Iterator[None]:
-    """:data:`POLARS_BOUNDS` in the environment for one query (polars reads it per query);
-    a value the user set stays, and the environment is as it was afterwards."""
-    added = {k: v for k, v in POLARS_BOUNDS.items() if k not in os.environ}
-    os.environ.update(added)
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
-def collect(query: Any) -> pd.DataFrame:
-    """Run a narwhals query and hand back pandas. polars runs it on its streaming engine, which
-    reads in batches on every core (faster on these scans, see benchmarks/), within
-    :data:`POLARS_BOUNDS`."""
-    if isinstance(query, nw.LazyFrame):
-        if query.implementation is nw.Implementation.POLARS:
-            with _polars_bounds():
-                query = query.collect(engine="streaming")
-        else:
-            query = query.collect()
-    return query.to_pandas()
 
 
 def apply(frame: Any, stages: list[dict[str, nw.Expr]]) -> Any:
@@ -161,8 +128,10 @@ def typed_rows(enrollments: pd.DataFrame, zone: str) -> tuple[Any, Span]:
     return apply(dataset.frame, typed_stages(columns, span, dataset.frame.implementation)), span
 
 
-def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validated:
-    """Check every row of ``dataset``; see :func:`senderscore.load.load_enrollments`."""
+def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error", riders: Sequence[Rider] = ()) -> Validated:
+    """Check every row of ``dataset``; see :func:`senderscore.load.load_enrollments`. ``riders``
+    run in the checking pass where the engine shares its scan (:mod:`.passes`); their results
+    are kept in ``ridden`` when every row is clean, the rows they must see."""
     frame, span, checks = staged(dataset, zone)
     frame = with_id_key(frame)
     flags = [f"__check_{i}" for i in range(len(checks))]
@@ -172,7 +141,7 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
     aggregates += [count.alias(f"__changed_{c}") for c, count in changed.items()]
     if "ended_at" not in dataset.mapping.values():
         aggregates.append(typed("state").is_in(list(schema.ENDED_STATES)).cast(nw.Int64).sum().alias("ended"))
-    totals = _totals(frame, aggregates)
+    totals, ridden = _totals(frame, aggregates, riders, dataset.keep)
     if int(totals.get("ended", 0) or 0):
         source = next(o for o, c in dataset.mapping.items() if c == "state")
         raise InputError(
@@ -187,6 +156,7 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
     empty = pd.DataFrame(columns=[dataset.where, *dataset.mapping, "reason"])
     result = Validated(frame, dataset, span, rows, 0, rejects=empty, counts=counts)
     if not counts and int(totals["ids"]) == int(totals["rows"]) and not dataset.read_problems:
+        result.ridden = ridden
         return result  # the usual file: one pass did everything
     bad = nw.any_horizontal(*[nw.col(f) for f in flags], ignore_nulls=True) if flags else nw.lit(False)
     problems = _row_problems(dataset, frame.filter(bad), checks) if counts else []
@@ -203,16 +173,23 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error") -> Validat
     return result
 
 
-def _totals(frame: Any, aggregates: list[nw.Expr]) -> pd.Series:
-    """The checking pass's ``aggregates`` and ``ids``, the distinct-id count. polars counts the
-    ids in a pass of their own: its hash set of every id then never sits beside the checks'
-    columns (10M rows: peak RSS 0.95-1.15 -> 0.68-0.75 GB, no slower; see benchmarks/README.md)."""
+def _totals(
+    frame: Any, aggregates: list[nw.Expr], riders: Sequence[Rider], connection: Any
+) -> tuple[pd.Series, dict[str, pd.DataFrame]]:
+    """The checking pass's ``aggregates`` and ``ids``, the distinct-id count, and the riders'
+    results where the engine shares the scan (else none: the callers run them on the rows
+    later). polars counts the ids in a pass of their own: its hash set of every id then never
+    sits beside the checks' columns (10M rows: peak RSS 0.95-1.15 -> 0.68-0.75 GB, no slower;
+    see benchmarks/README.md)."""
     ids = nw.col(ID_KEY).n_unique().alias("ids")
-    if frame.implementation is not nw.Implementation.POLARS:
-        return collect(frame.select(*aggregates, ids)).iloc[0]
-    totals = collect(frame.select(*aggregates)).iloc[0]
-    totals["ids"] = collect(frame.select(ids)).iloc[0]["ids"]
-    return totals
+    if frame.implementation is nw.Implementation.POLARS:
+        totals = collect(frame.select(*aggregates)).iloc[0]
+        totals["ids"] = collect(frame.select(ids)).iloc[0]["ids"]
+        return totals, {}
+    riders = list(riders) if shares_scans(frame) else []
+    builds = [lambda rows: rows.select(*aggregates, ids), *(r.build for r in riders)]
+    first, *rest = collect_together(frame, builds, connection)
+    return first.iloc[0], {r.key: table for r, table in zip(riders, rest, strict=True)}
 
 
 def _row_problems(dataset: Dataset, failing: Any, checks: list[Check]) -> list[Problem]:

@@ -1,0 +1,110 @@
+"""Queries that ride along the checking pass: the same results as their own passes, kept only
+when every row is clean, and no query run twice."""
+
+from __future__ import annotations
+
+import narwhals as nw
+import pandas as pd
+import pytest
+from conftest import SAMPLE, bounced, frame, replied, rows
+
+from senderscore import cube_of, cube_riders, open_dataset, sender_scores
+from senderscore.cube import window_cube, window_riders
+from senderscore.load.passes import collect, collect_together, shares_scans
+from senderscore.load.scan import duckdb_connection
+
+
+def test_duckdb_answers_several_queries_from_one_statement_as_each_alone():
+    con = duckdb_connection()
+    con.execute(
+        "CREATE TABLE t AS SELECT range AS n, 'k' || (range % 3) AS k, range * 0.5 AS x, "
+        "CASE WHEN range % 4 = 0 THEN NULL ELSE range END AS maybe FROM range(1000)"
+    )
+    table = nw.from_native(con.table("t"))
+    builds = [
+        lambda f: f.group_by("k").agg(nw.col("n").sum(), nw.col("maybe").max(), nw.len().alias("rows")),
+        lambda f: f.select(nw.len().alias("rows"), nw.col("k").n_unique().alias("n"), nw.col("x").sum()),
+        lambda f: f.filter(nw.col("n") < 0).select("k", "n"),  # no rows: an empty part
+        lambda f: f.select(nw.col("k").alias("n")),  # "n" again, as text: each part keeps its own type
+    ]
+    assert shares_scans(table)
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    together = collect_together(table, builds, con)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall() == limit
+    for build, got in zip(builds, together, strict=True):
+        alone = collect(build(table))
+        sort = list(alone.columns)
+        pd.testing.assert_frame_equal(
+            got.sort_values(sort).reset_index(drop=True), alone.sort_values(sort).reset_index(drop=True)
+        )
+    assert [len(t) for t in together] == [3, 1, 0, 1000]
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name LIKE '__together%'").fetchone()[0] == 0
+
+
+def test_other_engines_run_the_queries_one_by_one():
+    import polars as pl
+
+    table = nw.from_native(pl.LazyFrame({"k": ["a", "b", "a"], "n": [1, 2, 3]}))
+    builds = [lambda f: f.group_by("k").agg(nw.col("n").sum()), lambda f: f.select(nw.len())]
+    assert not shares_scans(table)
+    got = collect_together(table, builds)
+    assert sorted(got[0]["n"]) == [2, 4] and got[1].iloc[0, 0] == 3
+
+
+def _cube(engine: str, path, **options):
+    opened = open_dataset(path, engine=engine, on_bad_rows="skip", **options)
+    return opened, cube_of(opened)
+
+
+def test_the_cube_from_the_checking_pass_is_the_cube_of_its_own_passes(tmp_path, monkeypatch):
+    path = tmp_path / "in.parquet"  # DuckDB reads a CSV through the same view: see test_pipeline
+    pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).to_parquet(path)
+    opened, expected = _cube("duckdb", path)
+    assert opened.ridden == {}
+    pd.testing.assert_frame_equal(expected.counts, cube_of(open_dataset(path, engine="polars")).counts)
+    ridden = open_dataset(path, engine="duckdb", riders=cube_riders())
+    assert set(ridden.ridden) == {"cube:ended_at", "names:user_id", "names:sequence_id"}
+
+    def no_query(query):  # every table must come from the checking pass
+        raise AssertionError("a query ran again")
+
+    monkeypatch.setattr("senderscore.cube.collect", no_query)
+    got = cube_of(ridden)
+    for name in ("counts", "users", "sequences"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), obj=name)
+
+
+def test_riders_are_dropped_when_a_row_is_rejected_and_the_cube_counts_the_clean_rows(tmp_path):
+    data = frame(rows(3), rows(1, reply_count="two"), rows(1, ended_at="soon"), replied(2), bounced(2))
+    data = pd.concat([data, data.iloc[[0]]])  # an identical repeat: collapsed
+    path = tmp_path / "in.csv"
+    data.to_csv(path, index=False)
+    opened = open_dataset(path, engine="duckdb", on_bad_rows="skip", riders=cube_riders())
+    assert opened.ridden == {} and opened.report.rows_rejected == 2 and opened.report.duplicates_collapsed == 1
+    expected = cube_of(open_dataset(path, engine="pandas", on_bad_rows="skip"))
+    pd.testing.assert_frame_equal(cube_of(opened).counts, expected.counts)
+    assert int(expected.counts["ended"].sum()) == 7
+
+
+def test_riders_wait_for_the_caller_on_engines_that_do_not_share_a_scan():
+    opened = open_dataset(SAMPLE, engine="polars", riders=cube_riders())
+    assert opened.ridden == {}
+    assert len(cube_of(opened).counts)
+
+
+def test_the_narrow_pass_rides_along_too_and_only_for_its_own_window(monkeypatch):
+    window = {"date_field": "ended_at", "start": "2026-03-01", "end": "2026-05-31"}
+    plain = open_dataset(SAMPLE, engine="duckdb")
+    expected = {names: window_cube(plain, **window, sequence_names=names) for names in (True, False)}
+    other, _ = window_cube(plain, start="2026-04-01", end="2026-04-30")
+    opened = open_dataset(SAMPLE, engine="duckdb", riders=window_riders(**window, sequence_names=False))
+    assert len(opened.ridden) == 2  # the window's table and the users' names
+    got_other, _ = window_cube(opened, start="2026-04-01", end="2026-04-30")  # another window: its own pass
+    pd.testing.assert_frame_equal(got_other.counts, other.counts)
+    monkeypatch.setattr("senderscore.cube.collect", lambda query: pytest.fail("a query ran again"))
+    got, latest = window_cube(opened, **window, sequence_names=False)
+    assert latest == expected[False][1]
+    pd.testing.assert_frame_equal(sender_scores(got, by="user"), sender_scores(expected[False][0], by="user"))
+    pd.testing.assert_frame_equal(got.sequences, expected[False][0].sequences)
+    with pytest.raises(pytest.fail.Exception):  # sequence names did not ride: they need a pass
+        window_cube(opened, **window, sequence_names=True)
