@@ -51,6 +51,10 @@ class Dataset:
     read_problems: list[Problem] = field(default_factory=list)
     read_rejects: list[dict] = field(default_factory=list)
     keep: Any = None  # the DuckDB connection behind ``frame``, alive as long as the dataset
+    # Whether riders run in the checking pass's scan (senderscore.load.passes): where reading and
+    # typing the rows costs more than the questions asked of them, DuckDB on CSV. On Parquet the
+    # separate passes measured as fast, with less memory (benchmarks/README.md).
+    fuse: bool = False
 
 
 def pick_engine(source: object, engine: str = "auto", *, verbose: bool = False, threshold: int | None = None) -> str:
@@ -200,7 +204,7 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
         con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
     ignored = [c for c in names if c not in mapping]
     frame = nw.from_native(con.table("enrollments"))
-    return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con)
+    return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con, fuse=kind != "parquet")
 
 
 def _csv_reader(con: Any, path: Path) -> str:

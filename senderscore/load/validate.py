@@ -130,8 +130,8 @@ def typed_rows(enrollments: pd.DataFrame, zone: str) -> tuple[Any, Span]:
 
 def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error", riders: Sequence[Rider] = ()) -> Validated:
     """Check every row of ``dataset``; see :func:`senderscore.load.load_enrollments`. ``riders``
-    run in the checking pass where the engine shares its scan (:mod:`.passes`); their results
-    are kept in ``ridden`` when every row is clean, the rows they must see."""
+    run in the checking pass where the dataset fuses them (``Dataset.fuse``, :mod:`.passes`);
+    their results are kept in ``ridden`` when every row is clean, the rows they must see."""
     frame, span, checks = staged(dataset, zone)
     frame = with_id_key(frame)
     flags = [f"__check_{i}" for i in range(len(checks))]
@@ -141,7 +141,7 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error", riders: Se
     aggregates += [count.alias(f"__changed_{c}") for c, count in changed.items()]
     if "ended_at" not in dataset.mapping.values():
         aggregates.append(typed("state").is_in(list(schema.ENDED_STATES)).cast(nw.Int64).sum().alias("ended"))
-    totals, ridden = _totals(frame, aggregates, riders, dataset.keep)
+    totals, ridden = _totals(frame, aggregates, riders if dataset.fuse else (), dataset.keep)
     if int(totals.get("ended", 0) or 0):
         source = next(o for o, c in dataset.mapping.items() if c == "state")
         raise InputError(
