@@ -33,7 +33,7 @@ per cent of time: see benchmarks/README.md."""
 
 PART = "__part"
 BATCH_ROWS = 100_000  # rows of the stacked result converted at a time
-TOGETHER_MEMORY = "700MB"
+TOGETHER_MEMORY = "600MB"
 """DuckDB's memory limit while it answers several queries from one scan: their hash tables (the
 distinct ids, the cube's groups) sit side by side, and the process around DuckDB needs about
 0.3 GB more, so that 10M rows peak under 1 GB of RSS (see benchmarks/README.md)."""
