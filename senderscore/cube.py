@@ -17,18 +17,17 @@ from . import schema
 from .errors import InputError
 from .load import Opened, Rider
 from .load.passes import collect
-from .load.rules import TYPED, text_cells, typed
+from .load.rules import TYPED, typed
 from .load.validate import typed_rows
 from .load.windows import parse_window
 from .load.zones import EPOCH_DAY, day_number
+from .names import name_riders, names_of
 from .policy import Policy, load_policy
 
 DateField = Literal["ended_at", "enrolled_at"]
 KEYS = ["user_id", "sequence_id", "day"]
 COUNTS = ("ended", "bounced", "replied", "account_replied", "unsubscribed")
 ENGAGEMENT = ("open_count", "click_count", "meeting_count")
-USER_NAMES = ("user_name", "user_email", "team")
-SEQUENCE_NAMES = ("sequence_name",)
 
 
 @dataclass(frozen=True)
@@ -175,13 +174,7 @@ def cube_riders(date_field: DateField = "ended_at") -> tuple[Rider, ...]:
     along the checking pass (one scan of the file instead of four, where the engine shares it)."""
     _check_field(date_field)
     counts = Rider(f"cube:{date_field}", lambda rows: _counts_query(rows, date_field))
-    return counts, *_name_riders(sequence_names=True)
-
-
-def _name_riders(*, sequence_names: bool) -> tuple[Rider, ...]:
-    users = Rider("names:user_id", lambda rows: _names_query(rows, "user_id", USER_NAMES))
-    sequences = Rider("names:sequence_id", lambda rows: _names_query(rows, "sequence_id", SEQUENCE_NAMES))
-    return (users, sequences) if sequence_names else (users,)
+    return counts, *name_riders(sequence_names=True)
 
 
 def _check_field(date_field: str) -> None:
@@ -248,7 +241,7 @@ def window_riders(
     """The queries :func:`window_cube` runs with the same arguments, to ride along the checking pass."""
     _check_field(date_field)
     window = Rider(_window_key(date_field, start, end), lambda rows: _window_query(rows, date_field, start, end))
-    return window, *_name_riders(sequence_names=sequence_names)
+    return window, *name_riders(sequence_names=sequence_names)
 
 
 def _window_key(date_field: str, start: object, end: object) -> str:
@@ -309,9 +302,9 @@ def _cube(
     sequence_names: bool = True,
     ridden: dict[str, pd.DataFrame],
 ) -> Cube:
-    users = _names(rows, "user_id", USER_NAMES, ridden)
+    users = names_of(rows, "user_id", ridden)
     if sequence_names:
-        sequences = _names(rows, "sequence_id", SEQUENCE_NAMES, ridden)
+        sequences = names_of(rows, "sequence_id", ridden)
     else:  # no pass: the ids the counts hold
         sequences = pd.DataFrame({"sequence_id": sorted(counts["sequence_id"].unique())}, dtype=str)
     return Cube(counts, users, sequences, date_field, timezone)
@@ -326,22 +319,3 @@ def _finish(counts: pd.DataFrame) -> pd.DataFrame:
     counts["day"] = pd.to_datetime(counts["day"].astype("int64"), unit="D").astype("datetime64[ns]")
     # Sorted here, not on the engine: one sort, and the same bytewise order whatever the engine.
     return counts.sort_values(KEYS, kind="stable").reset_index(drop=True)[[*KEYS, *COUNTS, *engagement]]
-
-
-def _names(rows: Any, key: str, columns: tuple[str, ...], ridden: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One value of each name column per id: the greatest non-blank one (any engine picks the same)."""
-    table = ridden.get(f"names:{key}")
-    if table is None:
-        table = collect(_names_query(rows, key, columns))
-    present = [c for c in columns if c in table]
-    return table.sort_values(key, kind="stable").reset_index(drop=True)[[key, *present]].astype(str)
-
-
-def _names_query(rows: Any, key: str, columns: tuple[str, ...]) -> Any:
-    schema_ = rows.collect_schema()
-    present = [c for c in columns if TYPED + c in schema_]
-    # Distinct (id, names as read) first: the typing then runs on a few rows per id, not on all.
-    distinct = rows.group_by(typed(key).alias(key), *present).agg(nw.len().alias("__n"))
-    cells = {c: text_cells(c, schema_[c], rows.implementation) for c in present}
-    distinct = distinct.with_columns(**cells) if cells else distinct
-    return distinct.group_by(key).agg(*[nw.col(c).max() for c in present])

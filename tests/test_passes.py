@@ -51,6 +51,12 @@ def test_other_engines_run_the_queries_one_by_one():
     assert sorted(got[0]["n"]) == [2, 4] and got[1].iloc[0, 0] == 3
 
 
+def forbid_queries(monkeypatch):
+    """From here on, every table must come from the checking pass: a query of its own fails."""
+    for module in ("senderscore.cube", "senderscore.names"):
+        monkeypatch.setattr(f"{module}.collect", lambda query: pytest.fail("a query ran again"))
+
+
 def _cube(engine: str, path, **options):
     opened = open_dataset(path, engine=engine, on_bad_rows="skip", **options)
     return opened, cube_of(opened)
@@ -64,10 +70,7 @@ def test_the_cube_from_the_checking_pass_is_the_cube_of_its_own_passes(monkeypat
     ridden = open_dataset(path, engine="duckdb", riders=cube_riders())
     assert set(ridden.ridden) == {"cube:ended_at", "names:user_id", "names:sequence_id"}
 
-    def no_query(query):  # every table must come from the checking pass
-        raise AssertionError("a query ran again")
-
-    monkeypatch.setattr("senderscore.cube.collect", no_query)
+    forbid_queries(monkeypatch)
     got = cube_of(ridden)
     for name in ("counts", "users", "sequences"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), obj=name)
@@ -104,7 +107,7 @@ def test_the_narrow_pass_rides_along_too_and_only_for_its_own_window(monkeypatch
     assert len(opened.ridden) == 2  # the window's table and the users' names
     got_other, _ = window_cube(opened, start="2026-04-01", end="2026-04-30")  # another window: its own pass
     pd.testing.assert_frame_equal(got_other.counts, other.counts)
-    monkeypatch.setattr("senderscore.cube.collect", lambda query: pytest.fail("a query ran again"))
+    forbid_queries(monkeypatch)
     got, latest = window_cube(opened, **window, sequence_names=False)
     assert latest == expected[False][1]
     pd.testing.assert_frame_equal(sender_scores(got, by="user"), sender_scores(expected[False][0], by="user"))
