@@ -14,6 +14,19 @@ from senderscore.load.passes import collect, collect_together, shares_scans
 from senderscore.load.scan import duckdb_connection
 
 
+@pytest.fixture(autouse=True)
+def fuse_small_files(monkeypatch):
+    """DuckDB shares the checking pass from FUSE_BYTES of CSV on; these small files too."""
+    monkeypatch.setattr("senderscore.load.scan.FUSE_BYTES", 0)
+
+
+def test_duckdb_shares_the_scan_from_a_size_on(monkeypatch):
+    size = SAMPLE.stat().st_size
+    for limit, fused in ((size, True), (size + 1, False)):
+        monkeypatch.setattr("senderscore.load.scan.FUSE_BYTES", limit)
+        assert bool(open_dataset(SAMPLE, engine="duckdb", riders=cube_riders()).ridden) is fused
+
+
 def test_duckdb_answers_several_queries_from_one_statement_as_each_alone():
     con = duckdb_connection()
     con.execute(

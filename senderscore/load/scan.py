@@ -35,6 +35,7 @@ from .read import (
 ENGINES = ("auto", "pandas", "duckdb", "polars")
 DUCKDB_MEMORY = "1GB"
 AUTO_BYTES = 100 * 1024 * 1024  # files larger than this leave pandas under --engine auto
+FUSE_BYTES = 64 * 1024 * 1024  # CSV data from which DuckDB's riders share the checking pass's scan
 ROW = "_row"
 
 
@@ -52,8 +53,8 @@ class Dataset:
     read_rejects: list[dict] = field(default_factory=list)
     keep: Any = None  # the DuckDB connection behind ``frame``, alive as long as the dataset
     # Whether riders run in the checking pass's scan (senderscore.load.passes): where reading and
-    # typing the rows costs more than the questions asked of them, DuckDB on CSV. On Parquet the
-    # separate passes measured as fast, with less memory (benchmarks/README.md).
+    # typing the rows costs more than planning the shared statement, DuckDB on CSV from FUSE_BYTES
+    # on. On Parquet the separate passes measured as fast, with less memory (benchmarks/README.md).
     fuse: bool = False
 
 
@@ -204,7 +205,8 @@ def _duckdb_file(path: Path, kind: str) -> Dataset:
         con.execute("SET preserve_insertion_order = false")  # lets later passes stream and spill
     ignored = [c for c in names if c not in mapping]
     frame = nw.from_native(con.table("enrollments"))
-    return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con, fuse=kind != "parquet")
+    fuse = kind != "parquet" and data_bytes(path, limit=FUSE_BYTES) >= FUSE_BYTES
+    return Dataset(frame, str(path), "row", mapping, ignored, "duckdb", keep=con, fuse=fuse)
 
 
 def _csv_reader(con: Any, path: Path) -> str:
