@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError, Problem
-from .passes import Rider, collect, collect_together, shares_scans
+from .passes import Rider, collect, collect_together
 from .rules import TYPED, Check, Span, checks_for, cleaned, timestamp_stages, typed, typed_stages
 from .scan import ROW, Dataset
 from .zones import transitions
@@ -176,17 +176,15 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error", riders: Se
 def _totals(
     frame: Any, aggregates: list[nw.Expr], riders: Sequence[Rider], connection: Any
 ) -> tuple[pd.Series, dict[str, pd.DataFrame]]:
-    """The checking pass's ``aggregates`` and ``ids``, the distinct-id count, and the riders'
-    results where the engine shares the scan (else none: the callers run them on the rows
-    later). polars counts the ids in a pass of their own: its hash set of every id then never
-    sits beside the checks' columns (10M rows: peak RSS 0.95-1.15 -> 0.68-0.75 GB, no slower;
-    see benchmarks/README.md)."""
+    """The checking pass's ``aggregates`` and ``ids``, the distinct-id count, and the results of
+    ``riders`` (those the dataset fuses: see :func:`validate`) from the same scan. polars counts
+    the ids in a pass of their own: its hash set of every id then never sits beside the checks'
+    columns (10M rows: peak RSS 0.95-1.15 -> 0.68-0.75 GB, no slower; see benchmarks/README.md)."""
     ids = nw.col(ID_KEY).n_unique().alias("ids")
     if frame.implementation is nw.Implementation.POLARS:
         totals = collect(frame.select(*aggregates)).iloc[0]
         totals["ids"] = collect(frame.select(ids)).iloc[0]["ids"]
         return totals, {}
-    riders = list(riders) if shares_scans(frame) else []
     builds = [lambda rows: rows.select(*aggregates, ids), *(r.build for r in riders)]
     first, *rest = collect_together(frame, builds, connection)
     return first.iloc[0], {r.key: table for r, table in zip(riders, rest, strict=True)}
