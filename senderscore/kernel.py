@@ -27,14 +27,20 @@ class Kernel:
     its own stderr in ``kernel.log`` there; ``manager`` is what papermill runs the notebook on."""
 
     def __init__(self, cwd: str | None = None, warm_up: str = WARM_UP) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="senderscore-kernel-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="senderscore-kernel-", dir=_socket_parent())
         self.folder = Path(self._tmp.name)
         self.cwd = cwd or os.getcwd()
         self._loop = asyncio.new_event_loop()
         self.manager = _manager_class(self.folder)(kernel_name="python3")
         # The warm-up runs as the kernel starts, before it answers anyone: not a cell, no trace.
         warm = [f"--IPKernelApp.exec_lines={warm_up}"] if warm_up else []
-        self._loop.run_until_complete(self.manager.start_kernel(cwd=self.cwd, extra_arguments=warm))
+        try:
+            self._loop.run_until_complete(self.manager.start_kernel(cwd=self.cwd, extra_arguments=warm))
+        except BaseException:
+            # The process may be running already (a socket failed after its launch): without
+            # this it would outlive us, and the half-open sockets hang this process's exit.
+            self.stop()
+            raise
 
     @property
     def log(self) -> str:
@@ -52,7 +58,20 @@ class Kernel:
         for client in self.manager.clients:
             client.stop_channels()
         self.manager.clients.clear()
+        self.manager.context.destroy(linger=0)
         self._tmp.cleanup()
+
+
+SOCKET_PATH = 100
+"""Longest socket path we make: Unix sockets take 107 bytes on Linux, 103 on macOS."""
+
+
+def _socket_parent() -> str | None:
+    """Where the kernel's folder goes: the temporary folder, unless its path is too long for the
+    sockets inside (``<folder>/kernel-<port>``; a deep TMPDIR, such as a test runner's), then /tmp."""
+    base = tempfile.gettempdir()
+    longest = len(os.path.join(base, "senderscore-kernel-xxxxxxxx", "kernel-65535"))
+    return base if longest <= SOCKET_PATH or not os.path.isdir("/tmp") else "/tmp"
 
 
 def _manager_class(folder: Path) -> type:

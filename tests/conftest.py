@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,12 @@ from senderscore.entry import main  # the command itself: a report starts its ke
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_enrollments.csv"
 _ids = itertools.count(1)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core this process may use, and at least two (most tests wait
+    on a subprocess, so two workers overlap even on one core)."""
+    return max(2, len(os.sched_getaffinity(0)))
 
 
 def row(**overrides: object) -> dict:

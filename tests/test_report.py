@@ -238,6 +238,49 @@ def test_a_kernel_started_in_another_folder_is_replaced(tmp_path, monkeypatch):
         taken.stop()
 
 
+def _deep(tmp_path: Path) -> Path:
+    """A temporary folder whose sockets' paths would pass Unix's limit (about 107 bytes)."""
+    deep = tmp_path / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True)
+    return deep
+
+
+def test_a_deep_temporary_folder_still_gives_a_kernel(tmp_path, monkeypatch):
+    """A TMPDIR too deep for a Unix socket's path (a test runner's, a CI's) moves the kernel's
+    sockets to /tmp instead of failing: the report still starts early."""
+    import tempfile
+
+    from senderscore import kernel
+
+    monkeypatch.setattr(tempfile, "tempdir", str(_deep(tmp_path)))
+    started = kernel.Kernel()
+    try:
+        assert started.alive() and started.folder.parent == Path("/tmp")
+    finally:
+        started.stop()
+    assert not started.alive() and not started.folder.exists()
+
+
+def test_a_kernel_that_cannot_start_leaves_no_process_and_no_hang(tmp_path, monkeypatch):
+    """When a socket fails after the kernel process was launched, the process is killed and the
+    half-open sockets closed: nothing outlives the failure, and this process can still exit."""
+    import os
+    import subprocess
+    import sys
+
+    deep = _deep(tmp_path)
+    code = (
+        "import senderscore.kernel as k\n"
+        f"k._socket_parent = lambda: {str(deep)!r}\n"
+        "try:\n    k.Kernel()\nexcept Exception as exc:\n    print(type(exc).__name__)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(deep)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ZMQError", done.stderr
+    assert not list(deep.glob("senderscore-kernel-*"))
+    assert subprocess.run(["pgrep", "-f", str(deep)], capture_output=True, text=True).stdout == ""
+
+
 @pytest.mark.parametrize(
     ("args", "report"),
     [
