@@ -127,3 +127,51 @@ def test_the_narrow_pass_rides_along_too_and_only_for_its_own_window(monkeypatch
     pd.testing.assert_frame_equal(got.sequences, expected[False][0].sequences)
     with pytest.raises(pytest.fail.Exception):  # sequence names did not ride: they need a pass
         window_cube(opened, **window, sequence_names=True)
+
+
+def _passes(monkeypatch) -> list[frozenset[str]]:
+    """The columns each checking pass typed on the fast route, in order."""
+    import importlib
+
+    validate = importlib.import_module("senderscore.load.validate")
+    seen: list[frozenset[str]] = []
+    real = validate._checking_pass
+
+    def spy(dataset, span, plain, riders):
+        seen.append(plain)
+        return real(dataset, span, plain, riders)
+
+    monkeypatch.setattr(validate, "_checking_pass", spy)
+    return seen
+
+
+def test_a_clean_file_is_checked_once_on_the_fast_route_taken_on_trust(monkeypatch):
+    seen = _passes(monkeypatch)
+    opened = open_dataset(SAMPLE, engine="duckdb", riders=cube_riders())
+    assert len(seen) == 1 and {"enrollment_id", "state", "enrolled_at", "ended_at"} <= seen[0]
+    assert opened.ridden  # the one pass answered the riders too
+    expected = cube_of(open_dataset(SAMPLE, engine="pandas"))
+    pd.testing.assert_frame_equal(cube_of(opened).counts, expected.counts)
+
+
+@pytest.mark.parametrize(
+    ("cells", "broken"),
+    [
+        ({"user_id": " u1"}, "user_id"),  # typing strips it
+        ({"state": "finished"}, "state"),  # typing upper-cases it
+        ({"enrolled_at": "2026-03-01 09:00"}, "enrolled_at"),  # no seconds: the general rule reads it
+        ({"ended_at": "soon"}, "ended_at"),  # unreadable: a problem the general rule names
+    ],
+)
+def test_misplaced_trust_runs_the_pass_again_on_the_general_route_for_that_column(
+    tmp_path, monkeypatch, cells, broken
+):
+    data = frame(rows(3), rows(1, **cells), replied(2), bounced(2))
+    path = tmp_path / "in.csv"
+    data.to_csv(path, index=False)
+    seen = _passes(monkeypatch)
+    opened = open_dataset(path, engine="duckdb", on_bad_rows="skip", riders=cube_riders())
+    assert len(seen) == 2 and broken in seen[0] and seen[1] == seen[0] - {broken}
+    expected = open_dataset(path, engine="pandas", on_bad_rows="skip")
+    assert opened.report.rows_rejected == expected.report.rows_rejected
+    pd.testing.assert_frame_equal(cube_of(opened).counts, cube_of(expected).counts)

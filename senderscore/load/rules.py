@@ -42,6 +42,14 @@ def text_cells(column: str, dtype: object, engine: object = None) -> nw.Expr:
     return _text(nw.col(column), dtype, engine)
 
 
+def _typed_text(column: str, schema_: dict[str, object], engine: object) -> nw.Expr:
+    """The typed value of an id, text or enum column (enums upper-cased; a missing enum is blank)."""
+    if column not in schema.ENUMS:
+        return text_cells(column, schema_[column], engine)
+    raw = nw.col(column) if column in schema_ else nw.lit("")
+    return _text(raw, schema_.get(column, nw.String), engine).str.to_uppercase()
+
+
 def _count(raw: nw.Expr, dtype: object, engine: object = None) -> tuple[nw.Expr, nw.Expr]:
     """(value, bad) of a count column: blank means 0; anything but a whole number in [0, 10**9) is bad."""
     if dtype.is_integer():
@@ -111,17 +119,11 @@ def typed_stages(
     """
     stages = timestamp_stages(schema_, engine, plain)
     last: dict[str, nw.Expr] = {}
-    for column in schema.ID_COLUMNS + schema.TEXT_COLUMNS:
+    for column in schema.ID_COLUMNS + schema.TEXT_COLUMNS + tuple(schema.ENUMS):
         if column in plain:
             last[TYPED + column] = nw.col(column).fill_null("")
-        elif column in schema_:
-            last[TYPED + column] = text_cells(column, schema_[column], engine)
-    for column in schema.ENUMS:
-        raw = nw.col(column) if column in schema_ else nw.lit("")
-        if column in plain:
-            last[TYPED + column] = raw.fill_null("")
-        else:
-            last[TYPED + column] = _text(raw, schema_.get(column, nw.String), engine).str.to_uppercase()
+        elif column in schema_ or column in schema.ENUMS:
+            last[TYPED + column] = _typed_text(column, schema_, engine)
     for column in schema.COUNT_COLUMNS:
         if column in schema_:
             last[TYPED + column], last[f"__bad_{column}"] = _count(nw.col(column), schema_[column], engine)
@@ -149,13 +151,23 @@ def typed_stages(
     return stages
 
 
-def cleaned(schema_: dict[str, object], engine: object = None) -> dict[str, nw.Expr]:
+def cleaned(
+    schema_: dict[str, object], engine: object = None, plain: frozenset[str] = frozenset()
+) -> dict[str, nw.Expr]:
     """Per checked text column (ids, enums) read as text: how many cells typing changes
     (stripped, upper-cased); per timestamp column read as text: how many cells are neither
     blank nor in the shape the engine parses itself (:func:`fast_cells`). A column with none
-    skips that work in later passes (see :func:`typed_stages`)."""
+    skips that work in later passes (see :func:`typed_stages`).
+
+    Over rows typed with ``plain`` (the fast route taken on trust, see
+    :func:`senderscore.load.validate.validate`) the counts are the same: a plain column's typed
+    value is then the cell itself, so its count compares the cell with what typing would make of it.
+    """
     columns = [c for c in (*schema.ID_COLUMNS, *schema.ENUMS) if schema_.get(c) == nw.String]
-    counts = {c: (typed(c) != nw.col(c)).fill_null(False).cast(nw.Int64).sum() for c in columns}
+    counts = {}
+    for column in columns:
+        value = _typed_text(column, schema_, engine) if column in plain else typed(column)
+        counts[column] = (value != nw.col(column)).fill_null(False).cast(nw.Int64).sum()
     for column in schema.TIMESTAMP_COLUMNS:
         fast = fast_cells(f"__{column}", engine) if schema_.get(column) == nw.String else None
         if fast is not None:

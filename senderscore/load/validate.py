@@ -131,27 +131,33 @@ def typed_rows(enrollments: pd.DataFrame, zone: str) -> tuple[Any, Span]:
 def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error", riders: Sequence[Rider] = ()) -> Validated:
     """Check every row of ``dataset``; see :func:`senderscore.load.load_enrollments`. ``riders``
     run in the checking pass where the dataset fuses them (``Dataset.fuse``, :mod:`.passes`);
-    their results are kept in ``ridden`` when every row is clean, the rows they must see."""
-    frame, span, checks = staged(dataset, zone)
-    frame = with_id_key(frame)
-    flags = [f"__check_{i}" for i in range(len(checks))]
-    aggregates = [nw.len().alias("rows")]
-    aggregates += [nw.col(f).cast(nw.Int64).sum().alias(f) for f in flags]
-    changed = cleaned(dict(dataset.frame.collect_schema()), dataset.frame.implementation)
-    aggregates += [count.alias(f"__changed_{c}") for c, count in changed.items()]
-    if "ended_at" not in dataset.mapping.values():
-        aggregates.append(typed("state").is_in(list(schema.ENDED_STATES)).cast(nw.Int64).sum().alias("ended"))
-    totals, ridden = _totals(frame, aggregates, riders if dataset.fuse else (), dataset.keep)
+    their results are kept in ``ridden`` when every row is clean, the rows they must see.
+
+    Where the dataset fuses (a large CSV on DuckDB), the checking pass first takes the fast
+    route on trust: every id and enum cell already in typed form, every timestamp in the shape
+    the engine parses itself. It counts the cells that break that trust (:func:`cleaned`); with
+    none, its answers are the general route's, found without the string work; with some, the
+    pass runs again, on the fast route only for the columns that kept it."""
+    columns = dict(dataset.frame.collect_schema())
+    span = zone_span(dataset.frame, columns, zone)
+    riders = riders if dataset.fuse else ()
+    candidates = frozenset(cleaned(columns, dataset.frame.implementation))
+    plain = candidates if dataset.fuse else frozenset()
+    frame, checks, totals, ridden = _checking_pass(dataset, span, plain, riders)
+    kept = frozenset(c for c in candidates if not int(totals[f"__changed_{c}"] or 0))
+    if plain - kept:  # the trust was misplaced for some column: its cells need the general route
+        plain &= kept
+        frame, checks, totals, ridden = _checking_pass(dataset, span, plain, riders)
     if int(totals.get("ended", 0) or 0):
         source = next(o for o, c in dataset.mapping.items() if c == "state")
         raise InputError(
             f"{dataset.source}: rows in state FINISHED or UNENROLLED (column {source!r}) "
             'but no ended_at column; add ended_at (HubSpot: hs_ended_at, "Ended at").'
         )
+    flags = [f"__check_{i}" for i in range(len(checks))]
     counts = {checks[i].reason: int(totals[f] or 0) for i, f in enumerate(flags) if int(totals[f] or 0)}
-    plain = frozenset(c for c in changed if not int(totals[f"__changed_{c}"] or 0))
-    if plain:  # later passes (cube, names, evidence) skip string work that changes nothing
-        frame = staged(dataset, zone, span=span, plain=plain)[0]
+    if kept != plain:  # later passes (cube, names, evidence) skip string work that changes nothing
+        frame = staged(dataset, zone, span=span, plain=kept)[0]
     rows = int(totals["rows"]) + len(dataset.read_problems)
     empty = pd.DataFrame(columns=[dataset.where, *dataset.mapping, "reason"])
     result = Validated(frame, dataset, span, rows, 0, rejects=empty, counts=counts)
@@ -171,6 +177,24 @@ def validate(dataset: Dataset, zone: str, on_bad_rows: str = "error", riders: Se
         result.counts["row: its fields do not match the header"] = len(dataset.read_problems)
     result.rejects = _rejects(dataset, frame, problems, conflicts)
     return result
+
+
+def _checking_pass(
+    dataset: Dataset, span: Span, plain: frozenset[str], riders: Sequence[Rider]
+) -> tuple[Any, list[Check], pd.Series, dict[str, pd.DataFrame]]:
+    """The typed, flagged rows (typed with ``plain``), their checks, and one pass's totals: every
+    check's count, the rows, the distinct ids, the cells typing changes, and the riders' results."""
+    frame, _, checks = staged(dataset, span.zone, span=span, plain=plain)
+    frame = with_id_key(frame)
+    columns = dict(dataset.frame.collect_schema())
+    aggregates = [nw.len().alias("rows")]
+    aggregates += [nw.col(f"__check_{i}").cast(nw.Int64).sum().alias(f"__check_{i}") for i in range(len(checks))]
+    changed = cleaned(columns, dataset.frame.implementation, plain)
+    aggregates += [count.alias(f"__changed_{c}") for c, count in changed.items()]
+    if "ended_at" not in dataset.mapping.values():
+        aggregates.append(typed("state").is_in(list(schema.ENDED_STATES)).cast(nw.Int64).sum().alias("ended"))
+    totals, ridden = _totals(frame, aggregates, riders, dataset.keep)
+    return frame, checks, totals, ridden
 
 
 def _totals(
