@@ -254,6 +254,8 @@ def test_the_fast_route_reads_its_cells_as_the_general_rule_does(engine):
     assert sorted(found.loc[found["fast"], "x"]) == sorted(fast) and len(fast) < len(cells)
     expected = collect(general.filter(fast_cells("p", implementation)).select(nw.col("x"), *map(nw.col, columns)))
     quick = collect(apply(frame(fast), fast_stages(nw.col("x"), "p", implementation)).select("x", *columns))
+    written = [bool(re.search(r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$", x)) for x in quick["x"]]
+    assert quick["p_aware"].tolist() == written and any(written) and not all(written)  # offsets written
     pd.testing.assert_frame_equal(
         quick.sort_values("x").reset_index(drop=True),
         expected.sort_values("x").reset_index(drop=True),
