@@ -18,13 +18,6 @@ SAMPLE = ROOT / "data" / "sample_enrollments.csv"
 _ids = itertools.count(1)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A notebook's cells (nbval) share one kernel, in order: one worker runs them all."""
-    for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(f"notebook:{item.path.name}"))
-
-
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker per core this process may use, and at least two (most tests wait
     on a subprocess, so two workers overlap even on one core)."""

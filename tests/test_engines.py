@@ -119,7 +119,6 @@ def test_engine_choice(tmp_path, cli, capsys, monkeypatch, files):
 
 
 @pytest.mark.spark
-@pytest.mark.xdist_group("spark")  # one worker, one Spark session
 @pytest.mark.slow
 def test_spark_matches_pandas(spark):
     enrollments = load_enrollments(SAMPLE).enrollments

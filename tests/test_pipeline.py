@@ -408,7 +408,6 @@ def test_evidence_without_contact_emails_has_no_domain_table():
 
 
 @pytest.mark.spark
-@pytest.mark.xdist_group("spark")  # one worker, one Spark session
 @pytest.mark.slow
 def test_evidence_on_spark_is_the_same(spark):
     window = {"start": "2026-03-01", "end": "2026-03-31"}
