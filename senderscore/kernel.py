@@ -66,7 +66,7 @@ SOCKET_PATH = 100
 """Longest socket path we make: Unix sockets take 107 bytes on Linux, 103 on macOS."""
 
 
-def _socket_parent() -> str | None:
+def _socket_parent() -> str:
     """Where the kernel's folder goes: the temporary folder, unless its path is too long for the
     sockets inside (``<folder>/kernel-<port>``; a deep TMPDIR, such as a test runner's), then /tmp."""
     base = tempfile.gettempdir()
