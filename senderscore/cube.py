@@ -311,6 +311,7 @@ def _cube(
 
 
 def _finish(counts: pd.DataFrame) -> pd.DataFrame:
+    counts = counts.copy(deep=False)  # the engine's result may be kept (Opened.ridden): typed again later
     engagement = [c for c in ENGAGEMENT if c in counts]
     for column in (*COUNTS, *engagement):
         counts[column] = counts[column].astype("int64")

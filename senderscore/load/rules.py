@@ -67,12 +67,24 @@ def _count(raw: nw.Expr, dtype: object, engine: object = None) -> tuple[nw.Expr,
     return value.fill_null(0), ~ok
 
 
-def _flag(text: nw.Expr) -> tuple[nw.Expr, nw.Expr]:
+def _flag(text: nw.Expr, spellings: bool = False) -> tuple[nw.Expr, nw.Expr]:
     """(value, bad) of a yes/no column from its upper-case text (a column of its own, so that no
-    engine recomputes it per use): true/false/yes/no/y/n/1/0 in any case, blank unknown."""
-    yes, no = text.is_in(list(schema.TRUE_WORDS)), text.is_in(list(schema.FALSE_WORDS))
+    engine recomputes it per use): true/false/yes/no/y/n/1/0 in any case, blank unknown.
+    ``spellings``: ``text`` is the raw cell, read by :data:`SPELLINGS` alone (the plain route);
+    any other cell is then bad, which :func:`cleaned` counts as a cell the rule must read."""
+    words = SPELLINGS if spellings else {True: schema.TRUE_WORDS, False: schema.FALSE_WORDS}
+    yes, no = text.is_in(list(words[True])), text.is_in(list(words[False]))
     value = nw.when(yes).then(nw.lit(True)).otherwise(nw.when(no).then(nw.lit(False)).otherwise(None))
-    return value.cast(nw.Boolean), ~(yes | no | (text == ""))
+    blank = text.is_null() | (text == "") if spellings else text == ""
+    return value.cast(nw.Boolean), ~(yes | no | blank)
+
+
+SPELLINGS = {
+    answer: tuple(dict.fromkeys(s for w in words for s in (w, w.lower(), w.title())))
+    for answer, words in ((True, schema.TRUE_WORDS), (False, schema.FALSE_WORDS))
+}
+"""The spellings of a yes/no cell that the plain route reads as they stand (``true``, ``True``,
+``TRUE``...): what exports write. Every other spelling the rule accepts takes the general route."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,8 @@ def typed_stages(
     for column in schema.FLAG_COLUMNS:
         if column in schema_ and schema_[column] == nw.Boolean:
             last[TYPED + column], last[f"__bad_{column}"] = nw.col(column), nw.lit(False)
+        elif column in plain:
+            last[TYPED + column], last[f"__bad_{column}"] = _flag(nw.col(column), spellings=True)
         elif column in schema_:
             words[f"__text_{column}"] = _text(nw.col(column), schema_[column], engine).str.to_uppercase()
             last[TYPED + column], last[f"__bad_{column}"] = _flag(nw.col(f"__text_{column}"))
@@ -155,19 +169,29 @@ def cleaned(
     schema_: dict[str, object], engine: object = None, plain: frozenset[str] = frozenset()
 ) -> dict[str, nw.Expr]:
     """Per checked text column (ids, enums) read as text: how many cells typing changes
-    (stripped, upper-cased); per timestamp column read as text: how many cells are neither
+    (stripped, upper-cased); per yes/no column read as text: how many cells are not blank and
+    not one of :data:`SPELLINGS`; per timestamp column read as text: how many cells are neither
     blank nor in the shape the engine parses itself (:func:`fast_cells`). A column with none
     skips that work in later passes (see :func:`typed_stages`).
 
     Over rows typed with ``plain`` (the fast route taken on trust, see
-    :func:`senderscore.load.validate.validate`) the counts are the same: a plain column's typed
-    value is then the cell itself, so its count compares the cell with what typing would make of it.
+    :func:`senderscore.load.validate.validate`) a plain column's typed value is the cell itself,
+    so its count says where that is wrong: an id compares the cell with what typing makes of it;
+    an enum counts the cells that are not blank and not an allowed value as written (a cell
+    typing would change, or a bad one: either way the general route must read the column).
     """
     columns = [c for c in (*schema.ID_COLUMNS, *schema.ENUMS) if schema_.get(c) == nw.String]
     counts = {}
     for column in columns:
-        value = _typed_text(column, schema_, engine) if column in plain else typed(column)
-        counts[column] = (value != nw.col(column)).fill_null(False).cast(nw.Int64).sum()
+        if column in plain and column in schema.ENUMS:  # no string work: a set lookup per cell
+            changed = ~(nw.col(column).is_in([*schema.ENUMS[column], ""]) | nw.col(column).is_null())
+        else:
+            value = _typed_text(column, schema_, engine) if column in plain else typed(column)
+            changed = (value != nw.col(column)).fill_null(False)
+        counts[column] = changed.cast(nw.Int64).sum()
+    for column in schema.FLAG_COLUMNS:
+        if schema_.get(column) == nw.String:
+            counts[column] = _flag(nw.col(column), spellings=True)[1].cast(nw.Int64).sum()
     for column in schema.TIMESTAMP_COLUMNS:
         fast = fast_cells(f"__{column}", engine) if schema_.get(column) == nw.String else None
         if fast is not None:
