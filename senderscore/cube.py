@@ -124,20 +124,29 @@ def select_users(cube: Cube, users: list[str] | tuple[str, ...] | str | None) ->
     return replace(cube, counts=counts, users=cube.users[cube.users["user_id"].isin(keep)])
 
 
-def flag_exprs() -> dict[str, nw.Expr]:
+def flag_exprs(*, among_ended: bool = False) -> dict[str, nw.Expr]:
     """The definitions, once, as expressions over the typed columns that every engine evaluates:
     ``ended`` (state FINISHED or UNENROLLED); ``bounced`` (ended, unenrolled_source ERROR and
     step_error_type BOUNCED); ``replied`` (ended, not bounced, and reply_count > 0 or
     unenrolled_source REPLY or THREAD_REPLY); ``account_replied`` (ended, not bounced, not
     replied, unenrolled_source ACCOUNT_REPLY); ``unsubscribed`` (ended, step_error_type
-    UNSUBSCRIBED)."""
+    UNSUBSCRIBED).
+
+    ``among_ended``: the same definitions over rows already filtered to ended ones (the cube's),
+    without the test of ``ended`` that every such row passes (``ended`` is then true)."""
     source, error = typed("unenrolled_source"), typed("step_error_type")
     ended = typed("state").is_in(list(schema.ENDED_STATES))
-    bounced = ended & (source == "ERROR") & (error == "BOUNCED")
-    replied = ended & ~bounced & ((typed("reply_count") > 0) | source.is_in(["REPLY", "THREAD_REPLY"]))
-    account = ended & ~bounced & ~replied & (source == "ACCOUNT_REPLY")
-    unsubscribed = ended & (error == "UNSUBSCRIBED")
-    return dict(zip(COUNTS, (ended, bounced, replied, account, unsubscribed), strict=True))
+    bounce = (source == "ERROR") & (error == "BOUNCED")
+    reply = (typed("reply_count") > 0) | source.is_in(["REPLY", "THREAD_REPLY"])
+    given = {  # each flag given that the enrollment ended
+        "bounced": bounce,
+        "replied": ~bounce & reply,
+        "account_replied": ~bounce & ~reply & (source == "ACCOUNT_REPLY"),
+        "unsubscribed": error == "UNSUBSCRIBED",
+    }
+    if among_ended:
+        return {"ended": nw.lit(True), **given}
+    return {"ended": ended, **{name: ended & flag for name, flag in given.items()}}
 
 
 def build_cube(
@@ -195,14 +204,14 @@ def cube_query(rows: Any, *, date_field: str, timezone: str, ridden: dict[str, p
 def _counts_query(rows: Any, date_field: str) -> Any:
     """The cube's counts: ended rows grouped by user, sequence and day, each count summed."""
     ended = rows.filter(flag_exprs()["ended"])
-    sums = _sums(ended, nw.lit(True))
+    sums = _sums(ended, None)
     selected = ended.select(
         typed("user_id").alias("user_id"),
         typed("sequence_id").alias("sequence_id"),
         _day(rows, date_field).alias("day"),
         **sums,
     )
-    return selected.group_by(KEYS).agg(*[nw.col(c).sum() for c in sums])
+    return selected.group_by(KEYS).agg(nw.len().alias("ended"), *[nw.col(c).sum() for c in sums])
 
 
 def window_cube(
@@ -280,16 +289,22 @@ def _day(rows: Any, date_field: str) -> nw.Expr:
     return nw.col(column) if column in rows.collect_schema().names() else nw.lit(None).cast(nw.Int64)
 
 
-def _sums(rows: Any, counted: nw.Expr) -> dict[str, nw.Expr]:
+def _sums(rows: Any, counted: nw.Expr | None) -> dict[str, nw.Expr]:
     """What the cube sums per row of ended ``rows`` where ``counted``: each count (:func:`flag_exprs`)
-    and the engagement counts present. DuckDB sums as floats (its integer sums are 128-bit)."""
+    and the engagement counts present. ``counted`` None: every row, and ``ended`` is left to the
+    caller (the group's length). DuckDB sums as floats (its integer sums are 128-bit)."""
     names = rows.collect_schema().names()
     summed = nw.Float64 if rows.implementation is nw.Implementation.DUCKDB else nw.Int64
-    flags = flag_exprs()
-    sums = {c: (flags[c] & counted).cast(summed) for c in COUNTS}
+    flags = flag_exprs(among_ended=True)
+    if counted is None:
+        sums = {c: flags[c].cast(summed) for c in COUNTS if c != "ended"}
+    else:
+        sums = {c: (flags[c] & counted).cast(summed) for c in COUNTS}
     for c in ENGAGEMENT:
         if TYPED + c in names:
-            sums[c] = nw.when(counted).then(typed(c)).otherwise(0).cast(summed)
+            sums[c] = (
+                typed(c).cast(summed) if counted is None else nw.when(counted).then(typed(c)).otherwise(0).cast(summed)
+            )
     return sums
 
 

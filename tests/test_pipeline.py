@@ -494,3 +494,27 @@ def test_polars_runs_within_our_bounds_and_leaves_the_environment_as_it_was(monk
     assert seen == {"POLARS_IDEAL_MORSEL_SIZE": "25000", "POLARS_ROW_GROUP_PREFETCH_SIZE": "4"}
     assert "POLARS_IDEAL_MORSEL_SIZE" not in os.environ
     assert os.environ["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "4"
+
+
+def test_polars_checks_with_two_row_groups_ahead_and_builds_the_cube_with_one(monkeypatch):
+    from contextlib import contextmanager
+
+    from senderscore.load import passes
+
+    used: list[dict[str, str]] = []
+    real = passes._polars_bounds
+
+    @contextmanager
+    def spy(bounds=passes.POLARS_BOUNDS):
+        used.append(dict(bounds))
+        with real(bounds):
+            yield
+
+    monkeypatch.setattr(passes, "_polars_bounds", spy)
+    opened = open_dataset(SAMPLE, engine="polars")
+    checking = list(used)
+    used.clear()
+    cube_of(opened)
+    assert checking and all(b["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "2" for b in checking)
+    assert used and all(b == passes.POLARS_BOUNDS for b in used)
+    assert passes.POLARS_BOUNDS["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "1"

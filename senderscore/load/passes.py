@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +30,10 @@ POLARS_BOUNDS = {"POLARS_IDEAL_MORSEL_SIZE": "25000", "POLARS_ROW_GROUP_PREFETCH
 of 25,000 rows (our checks make each row wide) and one Parquet row group decoded ahead (a
 row group is often a million rows). Peak memory at 10M rows falls by about a third for a few
 per cent of time: see benchmarks/README.md."""
+CHECKING_BOUNDS = {**POLARS_BOUNDS, "POLARS_ROW_GROUP_PREFETCH_SIZE": "2"}
+"""The checking pass's bounds: two row groups decoded ahead. Its aggregates hold almost nothing,
+so the second row group keeps both cores busy for a peak still under the daily cube's (10M
+Parquet rows: about 0.85 GB against 1.1 GB); see benchmarks/README.md."""
 
 PART = "__part"
 BATCH_ROWS = 100_000  # rows of the stacked result converted at a time
@@ -51,10 +55,10 @@ class Rider:
 
 
 @contextmanager
-def _polars_bounds() -> Iterator[None]:
-    """:data:`POLARS_BOUNDS` in the environment for one query (polars reads it per query);
-    a value the user set stays, and the environment is as it was afterwards."""
-    added = {k: v for k, v in POLARS_BOUNDS.items() if k not in os.environ}
+def _polars_bounds(bounds: Mapping[str, str] = POLARS_BOUNDS) -> Iterator[None]:
+    """``bounds`` in the environment for one query (polars reads it per query); a value the
+    user set stays, and the environment is as it was afterwards."""
+    added = {k: v for k, v in bounds.items() if k not in os.environ}
     os.environ.update(added)
     try:
         yield
@@ -63,17 +67,24 @@ def _polars_bounds() -> Iterator[None]:
             os.environ.pop(name, None)
 
 
-def collect(query: Any) -> pd.DataFrame:
+def collect(query: Any, bounds: Mapping[str, str] = POLARS_BOUNDS) -> pd.DataFrame:
     """Run a narwhals query and hand back pandas. polars runs it on its streaming engine, which
     reads in batches on every core (faster on these scans, see benchmarks/), within
-    :data:`POLARS_BOUNDS`."""
+    ``bounds`` (:data:`POLARS_BOUNDS`)."""
     if isinstance(query, nw.LazyFrame):
         if query.implementation is nw.Implementation.POLARS:
-            with _polars_bounds():
+            with _polars_bounds(bounds):
                 query = query.collect(engine="streaming")
         else:
             query = query.collect()
     return query.to_pandas()
+
+
+def collect_polars(query: Any, bounds: Mapping[str, str] = POLARS_BOUNDS) -> Any:
+    """A narwhals query over polars as a native polars frame, from its streaming engine within
+    ``bounds`` (:func:`collect` without the conversion to pandas)."""
+    with _polars_bounds(bounds):
+        return query.to_native().collect(engine="streaming")
 
 
 def shares_scans(frame: Any) -> bool:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError, Problem
-from .passes import Rider, collect, collect_together
+from .passes import CHECKING_BOUNDS, Rider, collect, collect_polars, collect_together
 from .rules import TYPED, Check, Span, checks_for, cleaned, timestamp_stages, typed, typed_stages
 from .scan import ROW, Dataset
 from .zones import transitions
@@ -216,13 +216,15 @@ def _totals(
 ) -> tuple[pd.Series, dict[str, pd.DataFrame]]:
     """The checking pass's ``aggregates`` and ``ids``, the distinct-id count, and the results of
     ``riders`` (those the dataset fuses: see :func:`validate`) from the same scan. polars counts
-    the ids in a pass of their own: its hash set of every id then never sits beside the checks'
-    columns (10M rows: peak RSS 0.95-1.15 -> 0.68-0.75 GB, no slower; see benchmarks/README.md)."""
-    ids = nw.col(ID_KEY).n_unique().alias("ids")
+    the ids in a pass of their own, which hands back their hashes (8 bytes a row) to be counted
+    in memory: its streaming distinct count, in the checking pass or alone, was slower and held
+    more memory, and sharing the scan with the checks (``collect_all``) peaked at 1.6 GB at 10M
+    rows (see benchmarks/README.md)."""
     if frame.implementation is nw.Implementation.POLARS:
-        totals = collect(frame.select(*aggregates)).iloc[0]
-        totals["ids"] = collect(frame.select(ids)).iloc[0]["ids"]
+        totals = collect(frame.select(*aggregates), CHECKING_BOUNDS).iloc[0]
+        totals["ids"] = collect_polars(frame.select(ID_KEY), CHECKING_BOUNDS).to_series().n_unique()
         return totals, {}
+    ids = nw.col(ID_KEY).n_unique().alias("ids")
     builds = [lambda rows: rows.select(*aggregates, ids), *(r.build for r in riders)]
     first, *rest = collect_together(frame, builds, connection)
     return first.iloc[0], {r.key: table for r, table in zip(riders, rest, strict=True)}
