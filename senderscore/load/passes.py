@@ -73,8 +73,7 @@ def collect(query: Any, bounds: Mapping[str, str] = POLARS_BOUNDS) -> pd.DataFra
     ``bounds`` (:data:`POLARS_BOUNDS`)."""
     if isinstance(query, nw.LazyFrame):
         if query.implementation is nw.Implementation.POLARS:
-            with _polars_bounds(bounds):
-                query = query.collect(engine="streaming")
+            query = nw.from_native(collect_polars(query, bounds))
         else:
             query = query.collect()
     return query.to_pandas()
