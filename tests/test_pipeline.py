@@ -518,3 +518,15 @@ def test_polars_checks_with_two_row_groups_ahead_and_builds_the_cube_with_one(mo
     assert checking and all(b["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "2" for b in checking)
     assert used and all(b == passes.POLARS_BOUNDS for b in used)
     assert passes.POLARS_BOUNDS["POLARS_ROW_GROUP_PREFETCH_SIZE"] == "1"
+
+
+def test_a_polars_query_that_fails_arrives_as_a_narwhals_error_for_the_clear_message():
+    import narwhals as nw
+    import polars as pl
+
+    from senderscore.load.passes import collect, collect_polars
+
+    query = nw.from_native(pl.LazyFrame({"a": ["x"]})).select(nw.col("a").cast(nw.Int64))
+    for run in (collect, collect_polars):
+        with pytest.raises(nw.exceptions.NarwhalsError):
+            run(query)

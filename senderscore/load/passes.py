@@ -81,9 +81,10 @@ def collect(query: Any, bounds: Mapping[str, str] = POLARS_BOUNDS) -> pd.DataFra
 
 def collect_polars(query: Any, bounds: Mapping[str, str] = POLARS_BOUNDS) -> Any:
     """A narwhals query over polars as a native polars frame, from its streaming engine within
-    ``bounds`` (:func:`collect` without the conversion to pandas)."""
+    ``bounds`` (:func:`collect` without the conversion to pandas). Collected through narwhals,
+    so that polars' errors on a file it cannot read arrive as ``NarwhalsError``."""
     with _polars_bounds(bounds):
-        return query.to_native().collect(engine="streaming")
+        return query.collect(engine="streaming").to_native()
 
 
 def shares_scans(frame: Any) -> bool:
