@@ -283,6 +283,26 @@ def test_cube_is_one_row_per_user_sequence_day():
     ]
 
 
+def test_cube_rows_are_sorted_bytewise_by_ids_then_day_as_text_and_64_bit_counts():
+    data = frame(
+        rows(1, sequence_id="s2", ended_at="2026-03-11T00:00:00Z"),
+        rows(1, sequence_id="s10"),
+        rows(1, sequence_id="S2"),
+        rows(1, sequence_id="s2", ended_at="2026-03-09T00:00:00Z"),
+        rows(1, sequence_id="s1", user_id="u0"),
+    )
+    counts = build_cube(load_enrollments(data).enrollments).counts
+    assert counts[["user_id", "sequence_id", "day"]].astype(str).values.tolist() == [
+        ["u0", "s1", "2026-03-10"],
+        ["u1", "S2", "2026-03-10"],
+        ["u1", "s10", "2026-03-10"],
+        ["u1", "s2", "2026-03-09"],
+        ["u1", "s2", "2026-03-11"],
+    ]
+    assert pd.api.types.is_string_dtype(counts["sequence_id"])
+    assert {str(counts[c].dtype) for c in ("ended", "bounced", "replied")} == {"int64"}
+
+
 def test_policy_change_needs_no_rebuild_but_timezone_change_does():
     cube = build_cube(load_enrollments(frame(rows(2), replied(1))).enrollments)
     assert sender_scores(cube, policy=Policy(count_account_reply=True))["ended"].tolist() == [3]
