@@ -69,9 +69,12 @@ def needs_attention(
     urgent = {f.user_id for f in findings if f.official and f.severity in ("critical", "high")}
     users = by_user[by_user["user_id"].isin(flagged | urgent)]
     users = users.sort_values(["score", "user_id"], kind="stable")
+    per_user: dict[str, list[Finding]] = {}
+    for finding in findings:  # once, not once per user: a large export has thousands of each
+        per_user.setdefault(finding.user_id, []).append(finding)
     rows = []
     for _, user in users.iterrows():
-        mine = [f for f in findings if f.user_id == user["user_id"]]
+        mine = per_user.get(user["user_id"], [])
         best = best_action(mine)
         critical = [f.summary for f in mine if f.severity == "critical"]
         why = [f"official score at or below {alert_band}"] if user["user_id"] in flagged else []

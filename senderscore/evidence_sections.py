@@ -12,7 +12,7 @@ from . import markup
 from .context import ReportContext
 from .evidence import plural
 from .evidence.findings import ADVICE, SEVERITIES, TITLES, Finding
-from .output import percent, to_csv
+from .output import percent, to_csv_within
 
 TOP_CONTACTS = 20  # contacts shown in the report; the download holds the whole list
 MAX_DOWNLOAD = 20_000_000  # bytes of CSV embedded in the page; past it, `senderscore suppress` writes it
@@ -123,19 +123,21 @@ def cleanup(ctx: ReportContext) -> HTML:
 def cleanup_counts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A clean-up list's contacts by reason (``reason, contacts``) and by user (``user,
     contacts`` and a column per reason), most contacts first; a contact can count under several."""
+    import polars as pl  # a contact per user it was enrolled by: the split and count in polars
+
     kinds = reason_kinds(table["reasons"]).astype("int64")
     by_reason = kinds.sum().rename_axis("reason").reset_index(name="contacts")
-    users = table["users"].str.split("; ").explode()
-    by_user = kinds.loc[users.index].groupby(users.to_numpy()).sum()
-    by_user.insert(0, "contacts", users.groupby(users.to_numpy()).size())
-    by_user = by_user.sort_values("contacts", ascending=False, kind="stable")
-    return by_reason, by_user.rename_axis("user").reset_index()
+    users = pl.Series("user", table["users"].astype(str).tolist(), dtype=pl.String).str.split("; ")
+    pairs = pl.from_pandas(kinds).with_columns(users).explode("user")
+    counted = pairs.group_by("user").agg(pl.len().cast(pl.Int64).alias("contacts"), pl.exclude("user").sum())
+    by_user = counted.sort(["contacts", "user"], descending=[True, False]).to_pandas()
+    return by_reason, by_user[["user", "contacts", *kinds.columns]]
 
 
 def _download(ctx: ReportContext, ordered: pd.DataFrame) -> str:
     """The whole list, in the order of :func:`priority`, as a CSV link inside the page."""
-    text = to_csv(ordered)
-    if len(text.encode("utf-8")) > MAX_DOWNLOAD:
+    text = to_csv_within(ordered, MAX_DOWNLOAD)
+    if text is None:
         return "The list is too large to embed; <code>senderscore suppress</code> writes it as CSV."
     name = f"clean-up_{ctx.input_path.stem}_{ctx.start}_{ctx.end}.csv"
     return markup.download_link(text, name, f"Download the whole list ({plural(len(ordered), 'contact')}, CSV)")

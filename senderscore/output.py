@@ -14,6 +14,7 @@ from .policy import Policy
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CSV_BLOCK = 50_000  # rows written at a time by to_csv_within
 
 
 def neutralise(value: object) -> object:
@@ -45,10 +46,15 @@ def printable(text: object) -> str:
     return CONTROL.sub("?", str(text))
 
 
-def to_csv(table: pd.DataFrame) -> str:
+def to_csv(table: pd.DataFrame, *, header: bool = True) -> str:
     """CSV text, safe to open in a spreadsheet: rates as fractions, booleans ``true``/``false``,
     undefined values empty, and every text cell that a spreadsheet would run as a formula
-    (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) prefixed with ``'``; numbers stay numbers."""
+    (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) prefixed with ``'``; numbers stay numbers.
+    ``header=False`` leaves out the line of column names.
+
+    >>> to_csv(pd.DataFrame({"name": ["=1+2", "ok", None], "n": [1, 2, 3]}))
+    "name,n\\n'=1+2,1\\nok,2\\n,3\\n"
+    """
     frame = table.copy()
     for column in frame.columns:
         dtype = frame[column].dtype
@@ -59,8 +65,22 @@ def to_csv(table: pd.DataFrame) -> str:
         elif not pd.api.types.is_numeric_dtype(dtype):
             frame[column] = frame[column].map(neutralise).astype(object)
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, na_rep="", lineterminator="\n")
+    frame.to_csv(buffer, index=False, header=header, na_rep="", lineterminator="\n")
     return buffer.getvalue()
+
+
+def to_csv_within(table: pd.DataFrame, limit: int) -> str | None:
+    """:func:`to_csv` of ``table``, or None where its text passes ``limit`` bytes (UTF-8). Written
+    in blocks of rows and given up at the first block past the limit: a table ten times too
+    large costs the limit's worth of work, not its own."""
+    parts, size = [], 0
+    for first in range(0, max(len(table), 1), CSV_BLOCK):
+        part = to_csv(table.iloc[first : first + CSV_BLOCK], header=first == 0)
+        size += len(part.encode("utf-8"))
+        if size > limit:
+            return None
+        parts.append(part)
+    return "".join(parts)
 
 
 def to_json(table: pd.DataFrame, *, policy: Policy, report: LoadReport | None, meta: dict) -> str:

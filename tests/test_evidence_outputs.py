@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import RULES, SAMPLE, bounced, frame, replied, rows, write_csv
 
-from senderscore import build_cube, load_enrollments
+from senderscore import build_cube, load_enrollments, output
 from senderscore.evidence import (
     domain_table,
     gather,
@@ -122,6 +122,15 @@ def test_suppression_list_reasons_order_and_injection():
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_neutralise(value):
     assert neutralise(value) == "'" + value
+
+
+def test_csv_within_a_limit_is_the_whole_csv_or_none_when_it_would_pass_it(monkeypatch):
+    monkeypatch.setattr(output, "CSV_BLOCK", 2)  # several blocks, one header
+    table = pd.DataFrame({"contact": ["=a", "b", "c", "d", "e"], "n": [1, 2, 3, 4, 5]})
+    whole = output.to_csv(table)
+    assert output.to_csv_within(table, len(whole)) == whole == "contact,n\n'=a,1\nb,2\nc,3\nd,4\ne,5\n"
+    assert output.to_csv_within(table, len(whole) - 1) is None
+    assert output.to_csv_within(table.iloc[:0], 100) == "contact,n\n"
 
 
 def test_trend_changes_against_the_previous_period():
