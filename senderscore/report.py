@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import papermill as pm
+from papermill.engines import NBClientEngine, papermill_engines
 
 from . import paths
 from .context import ReportParams
@@ -150,6 +151,20 @@ def _import_exporter() -> None:
     threading.Thread(target=importlib.import_module, args=("nbconvert",), daemon=True).start()
 
 
+class _SavedAtTheEnd(NBClientEngine):
+    """papermill's nbclient engine without its save of the whole notebook at each cell's start
+    and end: the report's notebook holds the clean-up list's download (megabytes at a million
+    rows), and fifty saves of it cost seconds. papermill still writes it once at the end, with
+    the error cell when a cell failed, which is what a failed run keeps."""
+
+    @classmethod
+    def execute_notebook(cls, nb: nbformat.NotebookNode, kernel_name: str, **kwargs: object) -> nbformat.NotebookNode:
+        return super().execute_notebook(nb, kernel_name, **{**kwargs, "output_path": None})
+
+
+papermill_engines.register("senderscore", _SavedAtTheEnd)
+
+
 def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progress: bool) -> nbformat.NotebookNode:
     failed = out_dir / f"{stem}.failed.ipynb"
     kernel = take_kernel(os.getcwd())  # relative paths in the notebook mean what they mean to the caller
@@ -163,6 +178,7 @@ def _execute(notebook: Path, parameters: dict, out_dir: Path, stem: str, progres
                 progress_bar=progress,
                 kernel_name=kernel.manager.kernel_name,
                 km=kernel.manager,
+                engine_name="senderscore",
             )
         except pm.PapermillExecutionError as exc:
             if exc.ename in ("InputError", "PolicyError"):  # the user's mistake: the message is enough

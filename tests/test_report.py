@@ -91,7 +91,9 @@ def test_report_alert_exit_code(cli, tmp_path):
     assert "emails shown" in html
 
 
-def test_both_formats(tmp_path):
+def test_both_formats(tmp_path, monkeypatch):
+    saves = []  # papermill's saves while cells run: none (the notebook is written once, at the end)
+    monkeypatch.setattr("papermill.engines.write_ipynb", lambda nb, path: saves.append(path))
     result = run_report(
         SAMPLE,
         start_date="2026-03-01",
@@ -106,6 +108,7 @@ def test_both_formats(tmp_path):
     assert executed.metadata.papermill.parameters["users"] == ["Sven Weber"]
     assert "Sven Weber" in result.html.read_text()
     assert "Maya Evans" not in result.html.read_text()
+    assert saves == []
     # Untrusted (opened on another machine), JupyterLab shows PNG and sanitised HTML, which keeps
     # inline styles and drops <style> elements: every chart carries a PNG, no output needs <style>.
     outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
