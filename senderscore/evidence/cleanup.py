@@ -85,7 +85,7 @@ def _joined(pairs: pd.DataFrame, key: str, name: object, contacts: pd.Series) ->
     grouped = frame.group_by("contact_id").agg(pl.col("name").unique().sort().str.join("; "))
     wanted = pl.DataFrame({"contact_id": contacts.astype(str).tolist()}, schema={"contact_id": pl.String})
     placed = wanted.join(grouped, on="contact_id", how="left", maintain_order="left")["name"]
-    return pd.Series(placed.to_list(), index=contacts.index, dtype=str)
+    return placed.to_pandas().astype(str).set_axis(contacts.index)
 
 
 def to_crm_csv(table: pd.DataFrame) -> str:

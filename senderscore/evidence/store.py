@@ -9,6 +9,8 @@ from typing import Any
 
 import narwhals as nw
 
+from ..load.passes import _polars_bounds
+
 
 class Store:
     """Materializes lazy narwhals frames where they live: in memory for data already in
@@ -41,7 +43,8 @@ class Store:
 
             self._folder = self._folder or tempfile.TemporaryDirectory(prefix="senderscore-evidence-")
             path = Path(self._folder.name) / f"{next(self._names)}.parquet"
-            native.sink_parquet(path, compression="lz4")  # temporary: as quick to write as no compression
+            with _polars_bounds():  # batches and row groups ahead as every other scan: the same memory
+                native.sink_parquet(path, compression="lz4")  # temporary: as quick to write as no compression
             return nw.from_native(pl.scan_parquet(path))
         if implementation is nw.Implementation.PYSPARK:
             return nw.from_native(native.cache())
