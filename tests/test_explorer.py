@@ -60,3 +60,13 @@ def test_names_are_placed_by_id_missing_where_the_cube_has_none_and_first_when_r
     pd.testing.assert_frame_equal(
         table.drop(columns=["user_name", "user_email", "team"]), whole.drop(columns=["user_name", "user_email", "team"])
     )
+
+
+def test_the_clean_up_list_past_the_size_limit_is_not_sent_to_the_browser(explorer, monkeypatch):
+    view = explorer.view
+    view.show_evidence()
+    assert "data:text/csv" in view.evidence_html.value  # the sample's list travels with the page
+    monkeypatch.setattr("senderscore.explore_view.MAX_DOWNLOAD", 100)
+    view.show_evidence()
+    assert "data:text/csv" not in view.evidence_html.value
+    assert "<code>senderscore suppress</code> writes it" in view.evidence_html.value
