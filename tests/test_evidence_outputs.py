@@ -131,6 +131,10 @@ def test_csv_within_a_limit_is_the_whole_csv_or_none_when_it_would_pass_it(monke
     assert output.to_csv_within(table, len(whole)) == whole == "contact,n\n'=a,1\nb,2\nc,3\nd,4\ne,5\n"
     assert output.to_csv_within(table, len(whole) - 1) is None
     assert output.to_csv_within(table.iloc[:0], 100) == "contact,n\n"
+    odd = pd.DataFrame({"t": ["=x", "é", None, 'a,"b'], "o": pd.Series([1, "x", None, b"z"], dtype=object)})
+    assert output._fewest_bytes(odd) <= len(output.to_csv(odd).encode("utf-8"))
+    monkeypatch.setattr(output, "to_csv", None)  # far past the limit: not written at all
+    assert output.to_csv_within(pd.DataFrame({"t": ["x" * 50] * 10}), 100) is None
 
 
 def test_trend_changes_against_the_previous_period():
