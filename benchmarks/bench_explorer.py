@@ -1,6 +1,12 @@
 """The explorer's kernel work per filter change, at the sample's size and at 1M rows.
 
     python benchmarks/bench_explorer.py --rows 1000000 --runs 20
+    python benchmarks/bench_explorer.py --rows 10000000 --opening 3
+
+--opening N: only how the explorer opens, N fresh processes each (wall time from the
+interpreter's start, imports included, and peak RSS): the first time (an empty cache of checked
+exports, the widgets' script already kept, as on any machine that opened one before) and from
+the cache, against issue 13's targets.
 
 Opens the explorer headless (its widgets built), then times each kind of change the analyst
 makes: a preset, a typed date, the date field, a user filter, the trend period, the sequence
@@ -14,15 +20,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench_engines import PY, run  # noqa: E402
+
 from senderscore.explore import Explorer  # noqa: E402
+
+OPEN = "import sys; from senderscore.explore import Explorer; Explorer(sys.argv[1]).view"
+TARGETS = {"the first time": (6.0, 1024), "from the cache": (2.0, 1024)}  # seconds, MB (1 GiB): issue 13
 
 
 def data_file(rows: int) -> str:
@@ -76,12 +90,38 @@ def _median(values: list[float]) -> str:
     return f"{statistics.median(values):.1f}" if values else "later"
 
 
+def opening(source: str, runs: int) -> None:
+    """Fresh processes opening the explorer on ``source``, first and from the cache (a cache
+    folder of their own; the widgets' script kept by a first opening of the sample)."""
+    print("| opening | median s | slowest s | peak RSS MB | target s | verdict |\n|---|---:|---:|---:|---:|---|")
+    firsts, cached = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            os.environ["SENDERSCORE_CACHE_DIR"] = folder
+            subprocess.run([PY, "-c", OPEN, ""], check=True, capture_output=True)
+            firsts.append(run([PY, "-c", OPEN, source]))
+            cached.append(run([PY, "-c", OPEN, source]))
+    for label, samples in (("the first time", firsts), ("from the cache", cached)):
+        seconds, peak = statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+        target, memory = TARGETS[label]
+        misses = []
+        if seconds > target:
+            misses.append(f"{seconds - target:.1f} s over")
+        if peak > memory:
+            misses.append(f"{peak - memory:.0f} MB over")
+        verdict = "missed: " + ", ".join(misses) if misses else "holds"
+        print(f"| {label} | {seconds:.2f} | {max(s[0] for s in samples):.2f} | {peak:.0f} | {target} | {verdict} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=0, help="0: the bundled 8,024-row sample")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--opening", type=int, default=0, metavar="N", help="only the opening, N runs")
     args = parser.parse_args()
     source = data_file(args.rows)
+    if args.opening:
+        return opening(source or "", args.opening)
     began = time.perf_counter()
     explorer = Explorer(source)
     view = explorer.view
