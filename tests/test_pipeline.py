@@ -502,7 +502,7 @@ def test_polars_checks_with_two_row_groups_ahead_and_builds_the_cube_with_one(mo
     from senderscore.load import passes
 
     used: list[dict[str, str]] = []
-    real = passes._polars_bounds
+    real = passes.polars_bounds
 
     @contextmanager
     def spy(bounds=passes.POLARS_BOUNDS):
@@ -510,7 +510,7 @@ def test_polars_checks_with_two_row_groups_ahead_and_builds_the_cube_with_one(mo
         with real(bounds):
             yield
 
-    monkeypatch.setattr(passes, "_polars_bounds", spy)
+    monkeypatch.setattr(passes, "polars_bounds", spy)
     opened = open_dataset(SAMPLE, engine="polars")
     checking = list(used)
     used.clear()

@@ -9,7 +9,7 @@ from typing import Any
 
 import narwhals as nw
 
-from ..load.passes import _polars_bounds
+from ..load.passes import polars_bounds
 
 
 class Store:
@@ -43,7 +43,7 @@ class Store:
 
             self._folder = self._folder or tempfile.TemporaryDirectory(prefix="senderscore-evidence-")
             path = Path(self._folder.name) / f"{next(self._names)}.parquet"
-            with _polars_bounds():  # batches and row groups ahead as every other scan: the same memory
+            with polars_bounds():  # batches and row groups ahead as every other scan: the same memory
                 native.sink_parquet(path, compression="lz4")  # temporary: as quick to write as no compression
             return nw.from_native(pl.scan_parquet(path))
         if implementation is nw.Implementation.PYSPARK:

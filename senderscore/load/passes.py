@@ -55,7 +55,7 @@ class Rider:
 
 
 @contextmanager
-def _polars_bounds(bounds: Mapping[str, str] = POLARS_BOUNDS) -> Iterator[None]:
+def polars_bounds(bounds: Mapping[str, str] = POLARS_BOUNDS) -> Iterator[None]:
     """``bounds`` in the environment for one query (polars reads it per query); a value the
     user set stays, and the environment is as it was afterwards."""
     added = {k: v for k, v in bounds.items() if k not in os.environ}
@@ -83,7 +83,7 @@ def collect_polars(query: Any, bounds: Mapping[str, str] = POLARS_BOUNDS) -> Any
     """A narwhals query over polars as a native polars frame, from its streaming engine within
     ``bounds`` (:func:`collect` without the conversion to pandas). Collected through narwhals,
     so that polars' errors on a file it cannot read arrive as ``NarwhalsError``."""
-    with _polars_bounds(bounds):
+    with polars_bounds(bounds):
         return query.collect(engine="streaming").to_native()
 
 
