@@ -14,8 +14,8 @@ from conftest import HEADER, RULES, SAMPLE, write_csv
 from senderscore import load_enrollments
 from senderscore.context import prepare_report
 from senderscore.errors import InputError, ReportError
-from senderscore.paths import REPORT_NOTEBOOK
-from senderscore.report import check_parameters, report_name, run_report
+from senderscore.paths import REPORT_NOTEBOOK, TEMPLATES
+from senderscore.report import check_parameters, export_html, report_name, run_report
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +109,17 @@ def test_both_formats(tmp_path, monkeypatch):
     assert "Sven Weber" in result.html.read_text()
     assert "Maya Evans" not in result.html.read_text()
     assert saves == []
+    # Our export is nbconvert's page without its BeautifulSoup pass: the same document once parsed.
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    options = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}
+    theirs, _ = HTMLExporter(
+        template_name="offline", extra_template_basedirs=[str(TEMPLATES)], **options
+    ).from_notebook_node(executed)
+    ours = export_html(executed)
+    assert ours.count('tabindex="0"') >= 4
+    assert BeautifulSoup(ours, "html.parser").decode() == BeautifulSoup(theirs, "html.parser").decode()
     # Untrusted (opened on another machine), JupyterLab shows PNG and sanitised HTML, which keeps
     # inline styles and drops <style> elements: every chart carries a PNG, no output needs <style>.
     outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
