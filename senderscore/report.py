@@ -253,9 +253,15 @@ def _exporter_class() -> type:
     expressions over the template's own tags. The parse and re-serialisation of a large report
     took seconds (68,000 tags at 10M rows: 4.7 s of the export)."""
     from nbconvert import HTMLExporter  # imported while the kernel ran: see _import_exporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    try:  # the parts of nbconvert 7 that HTMLExporter.from_notebook_node uses before its soup
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    except ImportError:  # another nbconvert: its own exporter, the same page, slower when large
+        return HTMLExporter
+    if "_init_resources" not in vars(HTMLExporter):  # its own, with the theme and styles inlined
+        return HTMLExporter
 
     class OfflineHTML(HTMLExporter):
         def from_notebook_node(self, nb: nbformat.NotebookNode, resources: dict | None = None, **kw: object) -> tuple:

@@ -326,3 +326,13 @@ def test_a_report_that_stops_early_leaves_no_kernel(tmp_path):
     assert not list(tmp_path.glob("senderscore-kernel-*"))
     kernels = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout
     assert kernels == ""
+
+
+def test_an_nbconvert_without_the_parts_we_reuse_exports_with_its_own_exporter(monkeypatch):
+    from nbconvert import HTMLExporter
+
+    from senderscore.report import _exporter_class
+
+    assert _exporter_class() is not HTMLExporter  # ours: nbconvert 7's setup, without the soup
+    monkeypatch.delattr(HTMLExporter, "_init_resources")
+    assert _exporter_class() is HTMLExporter
