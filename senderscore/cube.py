@@ -217,8 +217,8 @@ def _compact(user: nw.Expr, sequence: nw.Expr, day: nw.Expr, sums: dict[str, nw.
     """polars' cube group-by on narrower columns, the same groups and sums: ids as categories
     (each group's key held as a number), days as 32-bit numbers, flags summed as unsigned 32-bit
     numbers (a group would need four billion rows to overflow them; the engagement counts,
-    user-supplied, keep 64 bits). A few hundred thousand groups then fit under polars' 1 GB at
-    10M rows (see benchmarks/README.md); :func:`_finish` gives back strings and 64-bit counts."""
+    user-supplied, keep 64 bits): this group-by set polars' peak memory (see
+    benchmarks/README.md). :func:`_finish` gives back strings and 64-bit counts."""
     flags = {c: (e.cast(nw.UInt32) if c in COUNTS else e) for c, e in sums.items()}
     return user.cast(nw.Categorical), sequence.cast(nw.Categorical), day.cast(nw.Int32), flags
 

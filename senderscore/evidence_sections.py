@@ -136,11 +136,18 @@ def cleanup_counts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _download(ctx: ReportContext, ordered: pd.DataFrame) -> str:
     """The whole list, in the order of :func:`priority`, as a CSV link inside the page."""
-    text = to_csv_within(ordered, MAX_DOWNLOAD)
+    name = f"clean-up_{ctx.input_path.stem}_{ctx.start}_{ctx.end}.csv"
+    return cleanup_download(ordered, name, f"Download the whole list ({plural(len(ordered), 'contact')}, CSV)")
+
+
+def cleanup_download(table: pd.DataFrame, filename: str, label: str) -> str:
+    """A clean-up list as a CSV link inside the page (the report's or the explorer's), up to
+    :data:`MAX_DOWNLOAD`; past it, where to get the list instead: megabytes of data URI would
+    make the page slow to open and, in the explorer, travel to the browser at each click."""
+    text = to_csv_within(table, MAX_DOWNLOAD)
     if text is None:
         return "The list is too large to embed; <code>senderscore suppress</code> writes it as CSV."
-    name = f"clean-up_{ctx.input_path.stem}_{ctx.start}_{ctx.end}.csv"
-    return markup.download_link(text, name, f"Download the whole list ({plural(len(ordered), 'contact')}, CSV)")
+    return markup.download_link(text, filename, label)
 
 
 def domains(ctx: ReportContext) -> HTML:

@@ -26,9 +26,9 @@ except (ModuleNotFoundError, ImportError) as exc:  # a core install: name the ex
 
 from . import charts, markup, trend_charts
 from .evidence import plural
-from .evidence_sections import MAX_DOWNLOAD
+from .evidence_sections import cleanup_download
 from .explore import PRESETS, Explorer, Filters, preset_window
-from .output import to_csv, to_csv_within
+from .output import to_csv
 from .sections import score_html
 
 CUSTOM = "custom"
@@ -239,7 +239,7 @@ class ExplorerView:
         findings = found["findings"]
         shown = findings[["severity", "user_name", "rule", "summary", "effect"]].rename(columns=str.capitalize)
         contacts = found["cleanup"]
-        link = _cleanup_link(contacts)
+        link = cleanup_download(contacts, "clean-up.csv", "clean-up.csv") if len(contacts) else ""
         self.evidence_html.value = (
             f"<p>{plural(len(findings), 'finding')}; {plural(len(contacts), 'contact')} on the clean-up list "
             f"(emails masked) {link}</p>"
@@ -255,14 +255,3 @@ class ExplorerView:
         # Exported HTML cannot run widgets offline: it shows this text, the filters in use.
         bundle["text/plain"] = self.filters.describe(self.explorer.names)
         return bundle
-
-
-def _cleanup_link(contacts: pd.DataFrame) -> str:
-    """The clean-up list as a download inside the widget, up to the report's size limit (past it,
-    megabytes would travel to the browser at each click): then where to get it instead."""
-    if not len(contacts):
-        return ""
-    text = to_csv_within(contacts, MAX_DOWNLOAD)
-    if text is None:
-        return "(too large to embed: <code>senderscore suppress</code> writes it as CSV)"
-    return markup.download_link(text, "clean-up.csv", "clean-up.csv")

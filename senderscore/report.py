@@ -250,8 +250,8 @@ def _exporter_class() -> type:
     """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page, which
     gives every image without one an alternative text and makes the cells' input and output
     areas focusable for keyboard users: the same marks are written here by two regular
-    expressions over the template's own tags. The parse and re-serialisation of a large report
-    took seconds (68,000 tags at 10M rows: 4.7 s of the export)."""
+    expressions over the template's own tags. The parse and re-serialisation took most of a
+    large report's export (see benchmarks/README.md)."""
     from nbconvert import HTMLExporter  # imported while the kernel ran: see _import_exporter
 
     try:  # the parts of nbconvert 7 that HTMLExporter.from_notebook_node uses before its soup

@@ -66,7 +66,7 @@ def test_the_clean_up_list_past_the_size_limit_is_not_sent_to_the_browser(explor
     view = explorer.view
     view.show_evidence()
     assert "data:text/csv" in view.evidence_html.value  # the sample's list travels with the page
-    monkeypatch.setattr("senderscore.explore_view.MAX_DOWNLOAD", 100)
+    monkeypatch.setattr("senderscore.evidence_sections.MAX_DOWNLOAD", 100)
     view.show_evidence()
     assert "data:text/csv" not in view.evidence_html.value
     assert "<code>senderscore suppress</code> writes it" in view.evidence_html.value

@@ -32,8 +32,8 @@ row group is often a million rows). Peak memory at 10M rows falls by about a thi
 per cent of time: see benchmarks/README.md."""
 CHECKING_BOUNDS = {**POLARS_BOUNDS, "POLARS_ROW_GROUP_PREFETCH_SIZE": "2"}
 """The checking pass's bounds: two row groups decoded ahead. Its aggregates hold almost nothing,
-so the second row group keeps both cores busy for a peak still under the daily cube's (10M
-Parquet rows: about 0.85 GB against 1.1 GB); see benchmarks/README.md."""
+so the second row group keeps both cores busy for a peak no higher than the daily cube's; see
+benchmarks/README.md."""
 
 PART = "__part"
 BATCH_ROWS = 100_000  # rows of the stacked result converted at a time

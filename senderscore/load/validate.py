@@ -218,8 +218,8 @@ def _totals(
     ``riders`` (those the dataset fuses: see :func:`validate`) from the same scan. polars counts
     the ids in a pass of their own, which hands back their hashes (8 bytes a row) to be counted
     in memory: its streaming distinct count, in the checking pass or alone, was slower and held
-    more memory, and sharing the scan with the checks (``collect_all``) peaked at 1.6 GB at 10M
-    rows (see benchmarks/README.md)."""
+    more memory, and sharing the scan with the checks (``collect_all``) peaked far higher (see
+    benchmarks/README.md)."""
     if frame.implementation is nw.Implementation.POLARS:
         totals = collect(frame.select(*aggregates), CHECKING_BOUNDS).iloc[0]
         totals["ids"] = collect_polars(frame.select(ID_KEY), CHECKING_BOUNDS).to_series().n_unique()
